@@ -1,0 +1,37 @@
+# nnlab — one command for each job. `make report` is what users run; `make test` is what CI runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup test report data train bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	bash scripts/system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+test: lint
+	$(BIN)/pytest
+
+data: setup
+	$(BIN)/nnlab data fetch
+
+train: setup
+	$(BIN)/nnlab train
+
+report: setup
+	$(BIN)/nnlab build
+
+bench: setup
+	$(BIN)/nnlab bench
+
+clean:
+	rm -rf build
