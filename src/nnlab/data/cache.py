@@ -1,0 +1,61 @@
+"""The array cache: one .npz per dataset plus a JSON sidecar holding its SHA-256 and origin."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nnlab.fsutil import atomic_write, atomic_write_json, sha256_file
+
+
+def data_dir() -> Path:
+    """NNLAB_DATA_DIR, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)/nnlab."""
+    configured = os.environ.get("NNLAB_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnlab"
+
+
+class CorruptCache(Exception):
+    """The cached arrays do not match their recorded checksum."""
+
+
+def paths(name: str, root: Path) -> tuple[Path, Path]:
+    return root / f"{name}.npz", root / f"{name}.json"
+
+
+def store(name: str, arrays: dict[str, np.ndarray], meta: dict, root: Path) -> dict:
+    arrays_path, meta_path = paths(name, root)
+    atomic_write(arrays_path, lambda tmp: _save_npz(tmp, arrays))
+    meta = {**meta, "sha256": sha256_file(arrays_path)}
+    atomic_write_json(meta_path, meta)
+    return meta
+
+
+def _save_npz(tmp: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def read_meta(name: str, root: Path) -> dict | None:
+    _, meta_path = paths(name, root)
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load(name: str, root: Path) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The cached arrays and meta, None when absent; CorruptCache when they fail the checksum."""
+    arrays_path, _ = paths(name, root)
+    meta = read_meta(name, root)
+    if meta is None or not arrays_path.exists():
+        return None
+    if sha256_file(arrays_path) != meta.get("sha256"):
+        raise CorruptCache(f"cached {name} arrays fail their checksum")
+    with np.load(arrays_path, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}, meta
