@@ -14,7 +14,11 @@ from nnlab.data import archives, boston, cache, imdb, mnist
 from nnlab.errors import NnlabError
 
 DATASETS = ("mnist", "imdb", "boston")
-_CONVERTERS = {"mnist": mnist.from_archive, "imdb": imdb.from_archive, "boston": boston.from_archive}
+_CONVERTERS = {
+    "mnist": mnist.from_archive,
+    "imdb": imdb.from_archive,
+    "boston": boston.from_archive,
+}
 _KERAS_HOST = ("storage.googleapis.com", 443)
 
 

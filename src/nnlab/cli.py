@@ -1,0 +1,172 @@
+"""The `nnlab` command: thin click wrappers that parse, call and print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from nnlab import config, data, models
+from nnlab.errors import NnlabError
+
+
+def _build_dir() -> Path:
+    return Path(os.environ.get("NNLAB_BUILD_DIR", "build"))
+
+
+def _emit(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nnlab")
+def cli() -> None:
+    """Train a CNN and an LSTM on MNIST, IMDB and Boston Housing, and report on them.
+
+    The build folder is ./build (set NNLAB_BUILD_DIR to change it); datasets are cached in
+    NNLAB_DATA_DIR (default ~/.cache/nnlab).
+    """
+
+
+# --- data -------------------------------------------------------------------------------------
+@cli.group("data")
+def data_group() -> None:
+    """Fetch and inspect the three datasets."""
+
+
+DATASET_ARG = click.argument("names", nargs=-1, type=click.Choice(data.DATASETS))
+
+
+@data_group.command("fetch")
+@DATASET_ARG
+def data_fetch(names: tuple[str, ...]) -> None:
+    """Fetch, verify and cache the datasets (all three by default)."""
+    for name in names or data.DATASETS:
+        dataset = data.load(name, log=_emit)
+        click.echo(f"{name}: ready ({dataset.meta['source']}, sha256 {dataset.checksum[:12]}…)")
+
+
+@data_group.command("info")
+@DATASET_ARG
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def data_info(names: tuple[str, ...], as_json: bool) -> None:
+    """Shapes, means, first labels and checksums of the cached datasets."""
+    info = {name: data.summary(data.load(name, log=_emit)) for name in names or data.DATASETS}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    for name, item in info.items():
+        click.echo(
+            f"{name}: {item['source']}  train {item['x_train_shape']}  test {item['x_test_shape']}"
+            f"  x_train mean {item['x_train_mean']:.4f}  y_train[:10] {item['y_train_head']}"
+        )
+
+
+# --- models -----------------------------------------------------------------------------------
+@cli.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models_command(as_json: bool) -> None:
+    """The six models: dataset, kind, parameter count and layers."""
+    table = []
+    for spec in models.SPECS.values():
+        built = models.build(spec)
+        table.append(
+            {
+                "name": spec.name,
+                "dataset": spec.dataset,
+                "kind": spec.kind,
+                "params": int(built.count_params()),
+                "layers": models.describe(built),
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(table, indent=2))
+        return
+    for row in table:
+        layers = " → ".join(layer["type"] for layer in row["layers"])
+        click.echo(f"{row['name']:<11} {row['params']:>10,} params  {layers}")
+
+
+# --- training ---------------------------------------------------------------------------------
+def _selection_options(function):
+    function = click.option(
+        "--seed", type=int, default=config.DEFAULT_SEED, show_default=True, help="Random seed."
+    )(function)
+    function = click.option(
+        "--repeats",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Train each model with this many seeds (seed, seed+1, …).",
+    )(function)
+    function = click.option(
+        "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
+        help="full: the notebook's settings; quick: small real subsets, 1 epoch.",
+    )(function)  # fmt: skip
+    function = click.option("--model", "kind", type=click.Choice(models.KINDS), help="cnn or rnn.")(
+        function
+    )
+    return click.option("--dataset", type=click.Choice(data.DATASETS), help="One dataset only.")(
+        function
+    )
+
+
+def _plans(dataset, kind, profile, seed, repeats, fetch=False):
+    from nnlab import pipeline
+
+    specs = models.select(dataset, kind)
+    seeds = [seed + offset for offset in range(repeats)]
+    return pipeline.plan(_build_dir(), profile, specs, seeds, fetch=fetch)
+
+
+@cli.command("train")
+@_selection_options
+@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+def train_command(dataset, kind, profile, seed, repeats, quiet) -> None:
+    """Train the runs that are missing or out of date; finished runs are kept."""
+    from nnlab import pipeline
+    from nnlab.lock import build_lock
+    from nnlab.runs import clean_leftovers
+
+    build = _build_dir()
+    with build_lock(build):
+        clean_leftovers(build)
+        plans = _plans(dataset, kind, profile, seed, repeats, fetch=True)
+        trained = pipeline.train_missing(plans, quiet=quiet, echo=_emit)
+    done = sum(p.status.state == "done" for p in plans)
+    click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
+
+
+@cli.command("runs")
+@_selection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def runs_command(dataset, kind, profile, seed, repeats, as_json) -> None:
+    """List the runs of a profile with their status and test metrics."""
+    rows = [p.status.as_dict() for p in _plans(dataset, kind, profile, seed, repeats)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s, {row['epochs_run']} epochs"
+        click.echo(f"{row['name']:<11} {row['status']:<8} {extra}  {row['folder']}")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2; no tracebacks."""
+    try:
+        cli.main(standalone_mode=False)
+    except NnlabError as exc:
+        _emit(f"nnlab: error: {exc}")
+        sys.exit(2)
+    except click.UsageError as exc:
+        _emit(f"nnlab: error: {exc.format_message()}")
+        sys.exit(2)
+    except click.ClickException as exc:
+        _emit(f"nnlab: error: {exc.format_message()}")
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        _emit("nnlab: interrupted; finished runs are kept, run the command again to go on")
+        sys.exit(130)

@@ -1,0 +1,66 @@
+"""Training settings (the notebook's, per dataset) and profiles (full, quick)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+from nnlab.errors import NnlabError
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int
+    batch_size: int
+    validation_split: float
+    patience: int | None  # EarlyStopping(val_loss, restore_best_weights) when set
+    learning_rate: float = 1e-3  # Adam's default, as in the notebook
+    precision: str = "float32"  # or "mixed_bfloat16"
+    train_limit: int | None = None  # quick profile: first N training samples
+    test_limit: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# The notebook's settings, per dataset.
+NOTEBOOK_SETTINGS = {
+    "mnist": TrainSettings(epochs=5, batch_size=64, validation_split=0.1, patience=None),
+    "imdb": TrainSettings(epochs=5, batch_size=128, validation_split=0.1, patience=2),
+    "boston": TrainSettings(epochs=50, batch_size=32, validation_split=0.1, patience=5),
+}
+PROFILES = ("full", "quick")
+QUICK = {"epochs": 1, "train_limit": 512, "test_limit": 256}
+# Large batches for evaluation: results are the same, the LSTMs predict several times faster.
+PREDICT_BATCH_SIZE = 1024
+DEFAULT_SEED = 42
+PRECISIONS = ("float32", "mixed_bfloat16")
+TUNABLE = {"epochs": int, "batch_size": int, "learning_rate": float, "precision": str}
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise NnlabError(f"unknown profile '{profile}' (choose from {', '.join(PROFILES)})")
+    return profile
+
+
+def settings_for(dataset: str, profile: str, overrides: dict | None = None) -> TrainSettings:
+    settings = NOTEBOOK_SETTINGS[dataset]
+    if check_profile(profile) == "quick":
+        settings = replace(settings, **QUICK)
+    return replace(settings, **(overrides or {}))
+
+
+def split_sizes(n_train: int, settings: TrainSettings) -> dict:
+    """How Keras's validation_split divides the training arrays, and the steps per epoch."""
+    n_val = int(n_train * settings.validation_split)  # Keras takes the last n_val samples
+    n_fit = n_train - n_val
+    return {
+        "n_train": n_train,
+        "n_val": n_val,
+        "n_fit": n_fit,
+        "batch_size": settings.batch_size,
+        "steps_per_epoch": math.ceil(n_fit / settings.batch_size),
+        "max_epochs": settings.epochs,
+        "val_split": settings.validation_split,
+    }

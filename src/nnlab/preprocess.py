@@ -1,0 +1,56 @@
+"""The notebook's preprocessing, per dataset: arrays in, model-ready arrays out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlab.data import Dataset
+from nnlab.models import BOSTON_SHAPE, IMDB_MAXLEN
+
+
+@dataclass
+class Prepared:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: dict = field(default_factory=dict)  # Boston: mean and scale fitted on training data
+
+
+def mnist_images(x: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
+    return x.reshape((-1, 28, 28, 1)).astype("float32") / 255
+
+
+def imdb_sequences(sequences) -> np.ndarray:
+    """Pad or cut to 300 ids, both at the front (pad_sequences' defaults, as the notebook)."""
+    from keras.utils import pad_sequences
+
+    return pad_sequences(list(sequences), maxlen=IMDB_MAXLEN)
+
+
+def boston_features(x: np.ndarray, scaler: dict) -> np.ndarray:
+    scaled = (np.asarray(x, dtype=np.float64) - scaler["mean"]) / scaler["scale"]
+    return scaled.reshape((-1, *BOSTON_SHAPE))
+
+
+def fit_scaler(x_train: np.ndarray) -> dict:
+    from sklearn.preprocessing import StandardScaler
+
+    fitted = StandardScaler().fit(x_train)  # training split only: no test information leaks
+    return {"mean": fitted.mean_, "scale": fitted.scale_}
+
+
+def prepare(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
+    x_train, y_train = dataset.x_train[:train_limit], dataset.y_train[:train_limit]
+    x_test, y_test = dataset.x_test[:test_limit], dataset.y_test[:test_limit]
+    if dataset.name == "mnist":
+        return Prepared(mnist_images(x_train), y_train, mnist_images(x_test), y_test)
+    if dataset.name == "imdb":
+        return Prepared(imdb_sequences(x_train), y_train, imdb_sequences(x_test), y_test)
+    scaler = fit_scaler(x_train)
+    return Prepared(
+        boston_features(x_train, scaler), y_train, boston_features(x_test, scaler), y_test, scaler
+    )
