@@ -109,23 +109,28 @@ def _selection_options(function):
     function = click.option("--model", "kind", type=click.Choice(models.KINDS), help="cnn or rnn.")(
         function
     )
+    function = click.option(
+        "--config", "config_path", type=click.Path(path_type=Path), default=None,
+        help="Report and training config (default report/report.toml).",
+    )(function)  # fmt: skip
     return click.option("--dataset", type=click.Choice(data.DATASETS), help="One dataset only.")(
         function
     )
 
 
-def _plans(dataset, kind, profile, seed, repeats, fetch=False):
-    from nnlab import pipeline
+def _plans(dataset, kind, profile, seed, repeats, config_path, fetch=False):
+    from nnlab import pipeline, projectconfig
 
+    overrides = projectconfig.load(config_path).training
     specs = models.select(dataset, kind)
     seeds = [seed + offset for offset in range(repeats)]
-    return pipeline.plan(_build_dir(), profile, specs, seeds, fetch=fetch)
+    return pipeline.plan(_build_dir(), profile, specs, seeds, overrides, fetch=fetch)
 
 
 @cli.command("train")
 @_selection_options
 @click.option("--quiet", is_flag=True, help="No Keras progress bars.")
-def train_command(dataset, kind, profile, seed, repeats, quiet) -> None:
+def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
     from nnlab import pipeline
     from nnlab.lock import build_lock
@@ -134,8 +139,10 @@ def train_command(dataset, kind, profile, seed, repeats, quiet) -> None:
     build = _build_dir()
     with build_lock(build):
         clean_leftovers(build)
-        plans = _plans(dataset, kind, profile, seed, repeats, fetch=True)
-        trained = pipeline.train_missing(plans, quiet=quiet, echo=_emit)
+        plans = _plans(dataset, kind, profile, seed, repeats, config_path, fetch=True)
+        # Keras's live progress bar on a terminal, one line per epoch in a log file.
+        verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
+        trained = pipeline.train_missing(plans, verbose=verbose, echo=_emit)
     done = sum(p.status.state == "done" for p in plans)
     click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
 
@@ -143,9 +150,10 @@ def train_command(dataset, kind, profile, seed, repeats, quiet) -> None:
 @cli.command("runs")
 @_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def runs_command(dataset, kind, profile, seed, repeats, as_json) -> None:
+def runs_command(dataset, kind, profile, seed, repeats, config_path, as_json) -> None:
     """List the runs of a profile with their status and test metrics."""
-    rows = [p.status.as_dict() for p in _plans(dataset, kind, profile, seed, repeats)]
+    plans = _plans(dataset, kind, profile, seed, repeats, config_path)
+    rows = [p.status.as_dict() for p in plans]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -49,7 +49,7 @@ def dataset_checksum(name: str, fetch: bool) -> str:
     return meta["sha256"]
 
 
-def train_missing(plans: list[Plan], quiet: bool = False, echo=print) -> list[Plan]:
+def train_missing(plans: list[Plan], verbose: int = 2, echo=print) -> list[Plan]:
     """Train every plan that is not done or failed (for these inputs); return those trained."""
     from nnlab import training  # imports TensorFlow: only when something needs training
 
@@ -67,7 +67,7 @@ def train_missing(plans: list[Plan], quiet: bool = False, echo=print) -> list[Pl
         workdir = runs.new_workdir(item.path)
         record = training.train(
             item.spec, loaded[item.spec.dataset], item.settings, item.seed, workdir,
-            verbose=0 if quiet else 1,
+            verbose=verbose,
         )  # fmt: skip
         record.update(
             name=item.spec.name,

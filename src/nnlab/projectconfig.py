@@ -1,0 +1,105 @@
+"""report/report.toml: who the report is by, and optional per-model training overrides.
+
+Validated once here; every problem is one line naming the key and its line in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnlab.config import PRECISIONS, TUNABLE
+from nnlab.errors import NnlabError
+from nnlab.models import MODEL_NAMES
+
+DEFAULT_PATH = Path("report/report.toml")
+REPORT_KEYS = {
+    "author": str,
+    "student_id": str,
+    "course": str,
+    "title_vi": str,
+    "title_en": str,
+    "date": str,  # empty: the build date
+    "repository_url": str,
+}
+
+
+@dataclass
+class ProjectConfig:
+    report: dict[str, str]
+    training: dict[str, dict] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def _line_of(text: str, key: str) -> str:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])", line):
+            return f"line {number}"
+    return "somewhere"
+
+
+def _check_table(table, schema: dict, where: str, text: str) -> dict:
+    if not isinstance(table, dict):
+        raise NnlabError(f"{where}: [{where}] must be a table ({_line_of(text, where)})")
+    for key, value in table.items():
+        if key not in schema:
+            known = ", ".join(schema)
+            raise NnlabError(
+                f"{where}: unknown key '{key}' ({_line_of(text, key)}); known keys: {known}"
+            )
+        wanted = schema[key]
+        ok = isinstance(value, wanted) and not isinstance(value, bool)
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise NnlabError(
+                f"{where}: key '{key}' ({_line_of(text, key)}) must be {wanted.__name__}, "
+                f"got {type(value).__name__}"
+            )
+    return table
+
+
+def _check_training(name: str, overrides: dict, text: str) -> dict:
+    where = f"training.{name}"
+    _check_table(overrides, TUNABLE, where, text)
+    for key in ("epochs", "batch_size"):
+        if key in overrides and overrides[key] < 1:
+            raise NnlabError(f"{where}: '{key}' ({_line_of(text, key)}) must be at least 1")
+    if "learning_rate" in overrides and not overrides["learning_rate"] > 0:
+        raise NnlabError(f"{where}: 'learning_rate' ({_line_of(text, 'learning_rate')}) must be > 0")
+    if overrides.get("precision", "float32") not in PRECISIONS:
+        raise NnlabError(f"{where}: 'precision' must be one of {', '.join(PRECISIONS)}")
+    return {key: TUNABLE[key](value) for key, value in overrides.items()}
+
+
+def load(path: Path | None = None, required: bool = False) -> ProjectConfig:
+    """The config at `path` (default report/report.toml); defaults when absent and not required."""
+    explicit = path is not None
+    path = Path(path) if explicit else DEFAULT_PATH
+    if not path.exists():
+        if explicit or required:
+            raise NnlabError(f"config file not found: {path}")
+        return ProjectConfig(report={})
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise NnlabError(f"{path}: bad TOML syntax: {exc}") from None
+    unknown = set(raw) - {"report", "training"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise NnlabError(
+            f"{path}: unknown section '{key}' ({_line_of(text, key)}); known: report, training"
+        )
+    report = _check_table(raw.get("report", {}), REPORT_KEYS, "report", text)
+    training = {}
+    for name, overrides in raw.get("training", {}).items():
+        if name not in MODEL_NAMES:
+            raise NnlabError(
+                f"{path}: unknown model '{name}' in [training] ({_line_of(text, name)}); "
+                f"known: {', '.join(MODEL_NAMES)}"
+            )
+        training[name] = _check_training(name, overrides, text)
+    return ProjectConfig(report=report, training=training, path=path)
