@@ -68,7 +68,8 @@ def _check_training(name: str, overrides: dict, text: str) -> dict:
         if key in overrides and overrides[key] < 1:
             raise NnlabError(f"{where}: '{key}' ({_line_of(text, key)}) must be at least 1")
     if "learning_rate" in overrides and not overrides["learning_rate"] > 0:
-        raise NnlabError(f"{where}: 'learning_rate' ({_line_of(text, 'learning_rate')}) must be > 0")
+        line = _line_of(text, "learning_rate")
+        raise NnlabError(f"{where}: 'learning_rate' ({line}) must be > 0")
     if overrides.get("precision", "float32") not in PRECISIONS:
         raise NnlabError(f"{where}: 'precision' must be one of {', '.join(PRECISIONS)}")
     return {key: TUNABLE[key](value) for key, value in overrides.items()}
