@@ -53,8 +53,9 @@ def settings_for(dataset: str, profile: str, overrides: dict | None = None) -> T
 
 def split_sizes(n_train: int, settings: TrainSettings) -> dict:
     """How Keras's validation_split divides the training arrays, and the steps per epoch."""
-    n_val = int(n_train * settings.validation_split)  # Keras takes the last n_val samples
-    n_fit = n_train - n_val
+    # Keras cuts at int(n * (1 - split)) and validates on the samples after the cut.
+    n_fit = int(n_train * (1 - settings.validation_split))
+    n_val = n_train - n_fit
     return {
         "n_train": n_train,
         "n_val": n_val,

@@ -1,0 +1,182 @@
+"""Charts as SVG, one function per chart, labels in the edition's language (via `t`)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",  # covers Vietnamese diacritics
+        "svg.hashsalt": "nnlab",  # stable ids: the same inputs give the same file
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "font.size": 10,
+    }
+)
+COLORS = {"cnn": "#1f77b4", "rnn": "#d62728"}
+
+
+def to_svg(fig) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
+    count = min(len(images), 24)
+    fig, axes = plt.subplots(3, 8, figsize=(8, 3.4))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            ax.imshow(images[i], cmap="gray_r")
+            ax.set_title(f"{t('label')}: {labels[i]}", fontsize=8)
+    return to_svg(fig)
+
+
+def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
+    """Loss and `metric` per epoch, train vs validation, for both models; best epoch marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key in zip(axes, ("loss", metric), strict=True):
+        for kind, history in histories.items():
+            epochs = np.arange(1, len(history[key]) + 1)
+            color = COLORS[kind]
+            ax.plot(epochs, history[key], "-o", color=color, ms=3, label=f"{kind.upper()} train")
+            ax.plot(epochs, history[f"val_{key}"], "--s", color=color, ms=3,
+                    label=f"{kind.upper()} {t('validation')}")  # fmt: skip
+            best = best_epochs.get(kind)
+            if best:
+                ax.axvline(best, color=color, alpha=0.35, lw=1)
+        ax.set_xlabel(t("epoch"))
+        ax.set_ylabel(t(key))
+        ax.set_title(t(key))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0].legend(fontsize=8)
+    return to_svg(fig)
+
+
+def side_by_side_bars(names: list[str], scores: dict[str, list[float]], title: str, t) -> str:
+    """The notebook's comparison chart, with the two series next to each other."""
+    x = np.arange(len(names))
+    width = 0.38
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for offset, (kind, values) in zip((-width / 2, width / 2), scores.items(), strict=True):
+        bars = ax.bar(x + offset, values, width, label=kind.upper(), color=COLORS[kind])
+        ax.bar_label(bars, fmt="%.3g", fontsize=8, padding=2)
+    ax.set_xticks(x, names)
+    ax.set_ylabel(t("score"))
+    ax.set_title(title)
+    ax.legend()
+    ax.margins(y=0.15)
+    return to_svg(fig)
+
+
+def confusion_matrices(matrices: dict[str, list[list[int]]], class_names: list[str], t) -> str:
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2 if len(class_names) > 2 else 3.2))
+    for ax, (kind, matrix) in zip(axes, matrices.items(), strict=True):
+        matrix = np.asarray(matrix)
+        ax.imshow(matrix, cmap="Blues")
+        ax.grid(False)
+        for (row, col), value in np.ndenumerate(matrix):
+            dark = value > matrix.max() / 2
+            ax.text(col, row, str(value), ha="center", va="center", fontsize=7 if
+                    len(class_names) > 2 else 10, color="white" if dark else "black")  # fmt: skip
+        ticks = np.arange(len(class_names))
+        ax.set_xticks(ticks, class_names)
+        ax.set_yticks(ticks, class_names)
+        ax.set_xlabel(t("predicted"))
+        ax.set_ylabel(t("actual"))
+        ax.set_title(kind.upper())
+    return to_svg(fig)
+
+
+def regression_diagnostics(y_true: np.ndarray, predictions: dict[str, np.ndarray], t) -> str:
+    """Predicted vs actual (left) and residuals vs predicted (right), both models."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    low, high = float(np.min(y_true)), float(np.max(y_true))
+    axes[0].plot([low, high], [low, high], color="gray", lw=1, label=t("perfect prediction"))
+    for kind, y_pred in predictions.items():
+        color = COLORS[kind]
+        axes[0].scatter(y_true, y_pred, s=12, alpha=0.7, color=color, label=kind.upper())
+        axes[1].scatter(y_pred, y_pred - y_true, s=12, alpha=0.7, color=color, label=kind.upper())
+    axes[1].axhline(0, color="gray", lw=1)
+    axes[0].set_xlabel(t("actual price (k$)"))
+    axes[0].set_ylabel(t("predicted price (k$)"))
+    axes[0].set_title(t("Predicted vs actual"))
+    axes[1].set_xlabel(t("predicted price (k$)"))
+    axes[1].set_ylabel(t("residual (k$)"))
+    axes[1].set_title(t("Residuals"))
+    axes[0].legend(fontsize=8)
+    return to_svg(fig)
+
+
+def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str, t) -> str:
+    """Point estimates with 95% intervals: rows of (metric label, kind, value, low, high)."""
+    labels = list(dict.fromkeys(row[0] for row in rows))
+    fig, axes = plt.subplots(1, len(labels), figsize=(2.6 * len(labels), 2.6), squeeze=False)
+    for ax, label in zip(axes[0], labels, strict=True):
+        items = [row for row in rows if row[0] == label]
+        for position, (_, kind, value, low, high) in enumerate(items):
+            ax.errorbar(position, value, yerr=[[value - low], [high - value]], fmt="o",
+                        color=COLORS[kind], capsize=5)  # fmt: skip
+        ax.set_xticks(range(len(items)), [row[1].upper() for row in items])
+        ax.set_xlim(-0.6, len(items) - 0.4)
+        ax.set_title(label)
+    fig.suptitle(title)
+    return to_svg(fig)
+
+
+def equation(latex: str) -> str:
+    """A display equation rendered with Matplotlib's mathtext (no LaTeX install needed)."""
+    fig = plt.figure(figsize=(0.01, 0.01))
+    fig.text(0, 0, f"${latex}$", fontsize=13)
+    return to_svg(fig)
+
+
+def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
+    columns = 6
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.45 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray_r")
+            ax.set_title(captions[i], fontsize=7.5)
+    return to_svg(fig)
+
+
+def probability_histograms(outputs: dict[str, np.ndarray], y_true: np.ndarray, t) -> str:
+    """Predicted probability of "positive", split by the true class, for each model."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    bins = np.linspace(0, 1, 21)
+    for ax, (kind, p_positive) in zip(axes, outputs.items(), strict=True):
+        ax.hist(p_positive[y_true == 0], bins=bins, alpha=0.6, label=t("negative reviews"))
+        ax.hist(p_positive[y_true == 1], bins=bins, alpha=0.6, label=t("positive reviews"))
+        ax.axvline(0.5, color="gray", lw=1)
+        ax.set_title(kind.upper())
+        ax.set_xlabel(t("predicted probability of a positive review"))
+    axes[0].set_ylabel(t("reviews"))
+    axes[0].legend(fontsize=8)
+    return to_svg(fig)
+
+
+def reliability_diagram(curves: dict[str, dict], t) -> str:
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    ax.plot([0, 1], [0, 1], color="gray", lw=1, label=t("perfect calibration"))
+    for kind, curve in curves.items():
+        keep = curve["count"] > 0
+        ax.plot(curve["confidence"][keep], curve["accuracy"][keep], "-o", ms=4,
+                color=COLORS[kind], label=f"{kind.upper()} (ECE {curve['ece']:.3f})")  # fmt: skip
+    ax.set_xlabel(t("confidence of the predicted class"))
+    ax.set_ylabel(t("accuracy"))
+    ax.set_title(t("Reliability diagram"))
+    ax.legend(fontsize=8)
+    return to_svg(fig)

@@ -1,0 +1,41 @@
+"""Figures and equations for one edition, regenerated only when their inputs change."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from nnlab import figures
+from nnlab.fsutil import atomic_write_text, ensure_dir
+
+_FIGURES_CODE = hashlib.sha256(inspect.getsource(figures).encode()).hexdigest()
+
+
+class FigureStore:
+    """Writes `<out>/<name>.svg`, reusing a cached SVG when (name, lang, inputs, code) match."""
+
+    def __init__(self, cache_dir: Path, out_dir: Path, lang: str):
+        self.cache_dir = ensure_dir(cache_dir)
+        self.out_dir = ensure_dir(out_dir)
+        self.lang = lang
+        self.generated = 0
+        self.reused = 0
+
+    def get(self, name: str, inputs: object, make: Callable[[], str]) -> str:
+        digest = hashlib.sha256(
+            json.dumps([name, self.lang, inputs, _FIGURES_CODE], sort_keys=True, default=str)
+            .encode()
+        ).hexdigest()
+        cached = self.cache_dir / f"{digest}.svg"
+        if cached.exists():
+            self.reused += 1
+        else:
+            atomic_write_text(cached, make())
+            self.generated += 1
+        target = self.out_dir / f"{name}.svg"
+        shutil.copyfile(cached, target)
+        return f"{self.out_dir.name}/{name}.svg"

@@ -1,0 +1,262 @@
+"""Everything a report edition shows, as plain values: runs, metrics, statistics, figure paths.
+
+Templates only format what is computed here; every number comes from the saved runs.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlab import config, metrics, stats
+from nnlab.data import archives
+from nnlab.models import SPECS
+from nnlab.results import RunResult
+from nnlab.training import HANDMADE_HOUSES
+
+LABS = ("mnist", "imdb", "boston")
+KINDS = ("cnn", "rnn")
+# Metrics shown per task: (key, higher is better, digits, shown as percent).
+CLASSIFIER_ROWS = (
+    ("accuracy", True, 2, True),
+    ("precision_macro", True, 2, True),
+    ("recall_macro", True, 2, True),
+    ("f1_macro", True, 2, True),
+    ("log_loss", False, 4, False),
+)
+REGRESSOR_ROWS = (("mse", False, 2, False), ("mae", False, 3, False), ("rmse", False, 3, False),
+                  ("r2", True, 3, False))  # fmt: skip
+GALLERY_SIZE = 12
+REVIEWS_PER_MODEL = 3
+
+
+@dataclass
+class Lab:
+    """One dataset's two runs (first seed) and all seeds' runs for mean ± std."""
+
+    name: str
+    runs: dict[str, RunResult]
+    repeats: dict[str, list[RunResult]]
+
+    @property
+    def task(self) -> str:
+        return metrics.task_of(self.name)
+
+    @property
+    def complete(self) -> bool:
+        return all(not run.failed and run.outputs is not None for run in self.runs.values())
+
+
+def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
+    labs = []
+    for dataset in LABS:
+        names = {kind: f"{dataset}-{kind}" for kind in KINDS}
+        labs.append(
+            Lab(
+                dataset,
+                {kind: found[name][0] for kind, name in names.items()},
+                {kind: found[name] for kind, name in names.items()},
+            )
+        )
+    return labs
+
+
+def comparison(lab: Lab) -> dict | None:
+    """CNN (a) vs RNN (b) on the same test set: CIs, paired test, verdict."""
+    if not lab.complete:
+        return None
+    cnn, rnn = lab.runs["cnn"], lab.runs["rnn"]
+    if lab.task == "classification":
+        return stats.compare_classifiers(
+            cnn.y_true.astype(int),
+            metrics.class_probabilities(cnn.outputs),
+            metrics.class_probabilities(rnn.outputs),
+        )
+    return stats.compare_regressors(
+        cnn.y_true.astype(float), cnn.outputs.reshape(-1), rnn.outputs.reshape(-1)
+    )
+
+
+def seed_spread(lab: Lab, key: str) -> dict[str, dict] | None:
+    if all(len(items) < 2 for items in lab.repeats.values()):
+        return None
+    return {
+        kind: stats.seed_summary(
+            [run.record["metrics"][key] for run in items if not run.failed]
+        )
+        for kind, items in lab.repeats.items()
+    }
+
+
+def metric_rows(lab: Lab) -> list[dict]:
+    rows = CLASSIFIER_ROWS if lab.task == "classification" else REGRESSOR_ROWS
+    table = []
+    for key, higher_better, digits, percent in rows:
+        values = {
+            kind: (run.record.get("metrics") or {}).get(key) for kind, run in lab.runs.items()
+        }
+        best = None
+        if all(v is not None for v in values.values()) and values["cnn"] != values["rnn"]:
+            pick = max if higher_better else min
+            best = pick(values, key=values.get)
+        table.append(
+            {"key": key, "values": values, "best": best, "digits": digits, "percent": percent,
+             "higher_better": higher_better}
+        )  # fmt: skip
+    return table
+
+
+def label_error_rows(lab: Lab) -> list[dict]:
+    return [
+        {"key": key, "values": {k: r.record["metrics"][key] for k, r in lab.runs.items()}}
+        for key in metrics.LABEL_ERROR_KEYS
+    ]
+
+
+def misclassified_digits(lab: Lab) -> dict:
+    """Test digits each model gets wrong (most confident first) and where the models disagree."""
+    y = lab.runs["cnn"].y_true.astype(int)
+    out = {}
+    predictions = {}
+    for kind, run in lab.runs.items():
+        probabilities = metrics.class_probabilities(run.outputs)
+        predicted = probabilities.argmax(axis=1)
+        predictions[kind] = predicted
+        wrong = np.flatnonzero(predicted != y)
+        confidence = probabilities[wrong, predicted[wrong]]
+        order = wrong[np.argsort(-confidence, kind="stable")][:GALLERY_SIZE]
+        out[kind] = [
+            {"index": int(i), "true": int(y[i]), "pred": int(predicted[i]),
+             "confidence": float(probabilities[i, predicted[i]])}
+            for i in order
+        ]  # fmt: skip
+    disagree = np.flatnonzero(predictions["cnn"] != predictions["rnn"])
+    out["disagree_count"] = int(len(disagree))
+    out["disagree"] = [
+        {"index": int(i), "true": int(y[i]), "cnn": int(predictions["cnn"][i]),
+         "rnn": int(predictions["rnn"][i])}
+        for i in disagree[:GALLERY_SIZE]
+    ]  # fmt: skip
+    return out
+
+
+def misclassified_reviews(lab: Lab) -> dict[str, list[dict]]:
+    """Per model, the wrongly classified test reviews it was most sure about."""
+    out = {}
+    for kind, run in lab.runs.items():
+        y = run.y_true.astype(int)
+        p_positive = run.outputs.reshape(-1).astype(float)
+        predicted = (p_positive > 0.5).astype(int)
+        wrong = np.flatnonzero(predicted != y)
+        certainty = np.abs(p_positive[wrong] - 0.5)
+        chosen = wrong[np.argsort(-certainty, kind="stable")][:REVIEWS_PER_MODEL]
+        out[kind] = [
+            {"index": int(i), "true": int(y[i]), "p_positive": float(p_positive[i])}
+            for i in chosen
+        ]
+    return out
+
+
+def review_indices(lab: Lab) -> list[int]:
+    return sorted({item["index"] for items in misclassified_reviews(lab).values() for item in items})
+
+
+def largest_errors(lab: Lab, count: int = 5) -> list[dict]:
+    y = lab.runs["cnn"].y_true.astype(float)
+    predictions = {kind: run.outputs.reshape(-1).astype(float) for kind, run in lab.runs.items()}
+    worst = np.argsort(-np.maximum(*(np.abs(p - y) for p in predictions.values())))[:count]
+    return [
+        {"index": int(i), "actual": float(y[i]),
+         **{kind: float(p[i]) for kind, p in predictions.items()}}
+        for i in worst
+    ]  # fmt: skip
+
+
+def handmade_houses(lab: Lab) -> list[dict]:
+    return [
+        {
+            "features": list(features),
+            **{
+                kind: run.record.get("handmade_prices_k", [None] * len(HANDMADE_HOUSES))[i]
+                for kind, run in lab.runs.items()
+            },
+        }
+        for i, features in enumerate(HANDMADE_HOUSES)
+    ]
+
+
+def calibration(lab: Lab, bins: int = 10) -> dict[str, dict]:
+    """Reliability data: mean confidence vs accuracy per confidence bin (top-class)."""
+    out = {}
+    for kind, run in lab.runs.items():
+        probabilities = metrics.class_probabilities(run.outputs)
+        confidence = probabilities.max(axis=1)
+        correct = probabilities.argmax(axis=1) == run.y_true.astype(int)
+        edges = np.linspace(0, 1, bins + 1)
+        which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+        count = np.bincount(which, minlength=bins)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_conf = np.bincount(which, confidence, bins) / count
+            accuracy = np.bincount(which, correct.astype(float), bins) / count
+        ece = float(np.nansum(count / count.sum() * np.abs(mean_conf - accuracy)))
+        out[kind] = {"confidence": mean_conf, "accuracy": accuracy, "count": count, "ece": ece}
+    return out
+
+
+def overfit_gap(run: RunResult) -> float | None:
+    """Validation loss minus training loss at the last epoch (positive: the model overfits)."""
+    history = run.history
+    if not history.get("loss") or not history.get("val_loss"):
+        return None
+    return history["val_loss"][-1] - history["loss"][-1]
+
+
+def environment() -> dict:
+    from nnlab.runs import library_versions
+
+    return {
+        "versions": library_versions(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": cpu_model(),
+    }
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def dataset_sizes(labs: list[Lab], profile: str) -> dict[str, dict]:
+    """Split arithmetic per dataset, from the runs' own sizes and settings."""
+    sizes = {}
+    for lab in labs:
+        run = lab.runs["cnn"]
+        settings = config.TrainSettings(**run.record["inputs"]["settings"])
+        sizes[lab.name] = {
+            **config.split_sizes(run.record["n_train"], settings),
+            "n_test": run.record["n_test"],
+        }
+    return sizes
+
+
+def data_sources(labs: list[Lab]) -> dict[str, dict]:
+    return {
+        lab.name: {
+            **lab.runs["cnn"].record.get("data_source", {}),
+            "archive": archives.ARCHIVES[lab.name].label,
+        }
+        for lab in labs
+    }
+
+
+def spec_of(name: str):
+    return SPECS[name]

@@ -1,0 +1,63 @@
+"""UI strings from gettext catalogs (report/locale/<lang>/LC_MESSAGES/messages.po, read with
+Babel) and language-aware number formatting. A string missing from a catalog is an error."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+from nnlab.errors import NnlabError
+
+LANGUAGES = ("vi", "en")
+LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise NnlabError(f"unknown language '{lang}' (choose from {', '.join(LANGUAGES)})")
+    return lang
+
+
+@cache
+def catalog(locale_dir: Path, lang: str) -> dict[str, str]:
+    path = locale_dir / lang / "LC_MESSAGES" / "messages.po"
+    try:
+        with open(path, "rb") as handle:
+            entries = read_po(handle, locale=LOCALES[lang])
+    except OSError as exc:
+        raise NnlabError(f"message catalog not readable: {path} ({exc.strerror})") from exc
+    return {
+        message.id: unicodedata.normalize("NFC", message.string)
+        for message in entries
+        if message.id and message.string
+    }
+
+
+class Translator:
+    def __init__(self, locale_dir: Path, lang: str):
+        self.lang = check_language(lang)
+        self.locale = LOCALES[lang]
+        self.messages = catalog(locale_dir, lang)
+
+    def __call__(self, msgid: str, **values) -> str:
+        try:
+            text = self.messages[msgid]
+        except KeyError:
+            raise NnlabError(f"no '{self.lang}' translation for UI string {msgid!r}") from None
+        return text.format(**values) if values else text
+
+    def num(self, value, digits: int = 0) -> str:
+        """Grouped digits and the language's decimal mark, e.g. 54,000.5 / 54.000,5."""
+        if value is None:
+            return "—"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def pct(self, value, digits: int = 2) -> str:
+        if value is None:
+            return "—"
+        return format_percent(value, format="#,##0." + "0" * digits + "%", locale=self.locale)

@@ -1,0 +1,288 @@
+"""Render the report editions: the static site (build/site) and the PDFs (build/report.<lang>.pdf)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from nnlab import figures
+from nnlab.fsutil import atomic_write, atomic_write_text, ensure_dir
+from nnlab.report import context as ctx
+from nnlab.report import prose
+from nnlab.report.assets import FigureStore
+from nnlab.report.i18n import Translator
+
+ROOT = Path(__file__).resolve().parents[3]  # the repository (templates/, report/)
+CLASS_NAMES = {"mnist": [str(d) for d in range(10)], "imdb": ["neg", "pos"]}
+SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
+                    "imdb": ("label_mse", "label_mae", "label_rmse", "accuracy"),
+                    "boston": ("mse", "mae", "rmse")}  # fmt: skip
+
+
+class Paths:
+    def __init__(self, build: Path, root: Path = ROOT):
+        self.build = build
+        self.site = build / "site"
+        self.cache = build / "cache" / "figures"
+        self.templates = root / "templates"
+        self.content = root / "report" / "content"
+        self.locale = root / "report" / "locale"
+
+
+def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str, str]:
+    """Every chart of one lab, as relative URLs."""
+    runs = lab.runs
+    inputs = {kind: run.record.get("files") for kind, run in runs.items()}
+    out = {}
+    if lab.name == "mnist" and "mnist" in samples:
+        digits = samples["mnist"]
+        out["samples"] = store.get(
+            "mnist-samples", digits["labels"].tolist(),
+            lambda: figures.digit_grid(digits["images"], digits["labels"], t),
+        )  # fmt: skip
+    if all(run.history for run in runs.values()):
+        metric = "accuracy" if lab.task == "classification" else "mae"
+        out["curves"] = store.get(
+            f"{lab.name}-curves", inputs,
+            lambda: figures.learning_curves(
+                {k: r.history for k, r in runs.items()}, metric,
+                {k: r.record.get("best_epoch") for k, r in runs.items()}, t),
+        )  # fmt: skip
+    if not lab.complete:
+        return out
+    names = SEED_BAR_METRICS[lab.name]
+    out["bars"] = store.get(
+        f"{lab.name}-seed-bars", inputs,
+        lambda: figures.side_by_side_bars(
+            [t(f"bar:{n}") for n in names],
+            {k: [r.record["metrics"][n] for n in names] for k, r in runs.items()},
+            t(f"bars-title:{lab.name}"), t),
+    )  # fmt: skip
+    if lab.task == "classification":
+        out["confusion"] = store.get(
+            f"{lab.name}-confusion", inputs,
+            lambda: figures.confusion_matrices(
+                {k: r.record["metrics"]["confusion_matrix"] for k, r in runs.items()},
+                [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]], t),
+        )  # fmt: skip
+        out["calibration"] = store.get(
+            f"{lab.name}-calibration", inputs,
+            lambda: figures.reliability_diagram(ctx.calibration(lab), t),
+        )
+    else:
+        out["diagnostics"] = store.get(
+            "boston-diagnostics", inputs,
+            lambda: figures.regression_diagnostics(
+                runs["cnn"].y_true, {k: r.outputs.reshape(-1) for k, r in runs.items()}, t),
+        )  # fmt: skip
+    if lab.name == "imdb":
+        out["probabilities"] = store.get(
+            "imdb-probabilities", inputs,
+            lambda: figures.probability_histograms(
+                {k: r.outputs.reshape(-1) for k, r in runs.items()},
+                runs["cnn"].y_true.astype(int), t),
+        )  # fmt: skip
+    return out
+
+
+def mnist_gallery_figures(lab, store, t, samples_dir_images) -> dict[str, str]:
+    """Misclassified and disputed digits (needs the test images from the data cache)."""
+    if samples_dir_images is None or not lab.complete:
+        return {}
+    wrong = ctx.misclassified_digits(lab)
+    out = {}
+    for kind in ctx.KINDS:
+        items = wrong[kind]
+        out[f"wrong-{kind}"] = store.get(
+            f"mnist-wrong-{kind}", items,
+            lambda items=items: figures.digit_gallery(
+                samples_dir_images[[i["index"] for i in items]],
+                [t("gallery-caption", true=i["true"], pred=i["pred"],
+                   conf=t.pct(i["confidence"], 0)) for i in items]),
+        )  # fmt: skip
+    items = wrong["disagree"]
+    if items:
+        out["disagree"] = store.get(
+            "mnist-disagree", items,
+            lambda: figures.digit_gallery(
+                samples_dir_images[[i["index"] for i in items]],
+                [t("disagree-caption", true=i["true"], cnn=i["cnn"], rnn=i["rnn"])
+                 for i in items]),
+        )  # fmt: skip
+    return out
+
+
+def edition_context(
+    lang: str, labs: list[ctx.Lab], paths: Paths, samples: dict, test_images, meta: dict,
+    comparisons: dict,
+) -> tuple[dict, FigureStore]:  # fmt: skip
+    t = Translator(paths.locale, lang)
+    lang_dir = ensure_dir(paths.site / lang)
+    store = FigureStore(paths.cache, lang_dir / "figures", lang)
+    equation_store = FigureStore(paths.cache, lang_dir / "eq", "any")
+    sizes = ctx.dataset_sizes(labs, meta["profile"])
+
+    def equation_file(latex: str) -> str:
+        return equation_store.get(prose.equation_name(latex)[:-4], latex,
+                                  lambda: figures.equation(latex))  # fmt: skip
+
+    filters = {"num": t.num}
+    texts = prose.render_all(paths.content, lang, {"datasets": sizes}, filters, equation_file)
+    lab_views = []
+    for lab in labs:
+        view = {
+            "name": lab.name,
+            "task": lab.task,
+            "complete": lab.complete,
+            "runs": lab.runs,
+            "sizes": sizes[lab.name],
+            "figures": lab_figures(lab, store, t, samples),
+            "rows": ctx.metric_rows(lab) if lab.complete else [],
+            "comparison": comparisons.get(lab.name),
+            "seed_spread": ctx.seed_spread(lab, "accuracy" if lab.task == "classification"
+                                           else "mae") if lab.complete else None,  # fmt: skip
+            "gaps": {k: ctx.overfit_gap(r) for k, r in lab.runs.items()},
+        }
+        if lab.complete and lab.task == "classification":
+            view["label_errors"] = ctx.label_error_rows(lab)
+        if lab.name == "mnist":
+            view["figures"].update(mnist_gallery_figures(lab, store, t, test_images))
+            if lab.complete:
+                view["disagree_count"] = ctx.misclassified_digits(lab)["disagree_count"]
+        if lab.name == "imdb":
+            view["reviews"] = samples.get("imdb", {}).get("train", [])
+            texts_by_index = samples.get("imdb", {}).get("test", {})
+            if lab.complete:
+                view["wrong_reviews"] = {
+                    kind: [{**item, "text": texts_by_index.get(str(item["index"]), "")}
+                           for item in items]
+                    for kind, items in ctx.misclassified_reviews(lab).items()
+                }  # fmt: skip
+        if lab.name == "boston":
+            view["houses"] = samples.get("boston")
+            if lab.complete:
+                view["handmade"] = ctx.handmade_houses(lab)
+                view["largest_errors"] = ctx.largest_errors(lab)
+        if lab.complete and view["comparison"]:
+            view["intervals"] = store.get(
+                f"{lab.name}-intervals", view["comparison"],
+                lambda c=view["comparison"], task=lab.task: interval_figure(c, task, t),
+            )
+        lab_views.append(view)
+    values = {
+        "lang": lang,
+        "t": t,
+        "meta": meta,
+        "labs": lab_views,
+        "prose": texts,
+        "sizes": sizes,
+        "sources": ctx.data_sources(labs),
+        "env": meta["environment"],
+    }
+    return values, store
+
+
+def interval_figure(comparison: dict, task: str, t) -> str:
+    keys = ("accuracy", "f1_macro") if task == "classification" else ("mae", "rmse")
+    rows = []
+    for key in keys:
+        for side, kind in (("a", "cnn"), ("b", "rnn")):
+            item = comparison[side][key]
+            rows.append((t(f"metric:{key}"), kind, item["value"], item["low"], item["high"]))
+    return figures.interval_chart(rows, t("95% bootstrap confidence intervals"), t)
+
+
+def make_env(paths: Paths) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(paths.templates),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def render(
+    build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
+    samples: dict, test_images=None, paths: Paths | None = None, log=print,
+) -> dict:  # fmt: skip
+    """Write the requested editions; returns timings per (format, lang)."""
+    paths = paths or Paths(build)
+    env = make_env(paths)
+    comparisons = {lab.name: ctx.comparison(lab) for lab in labs}
+    timings = {}
+    ensure_dir(paths.site)
+    for lang in langs:
+        started = time.perf_counter()
+        values, store = edition_context(lang, labs, paths, samples, test_images, meta, comparisons)
+        timings[f"context-{lang}"] = time.perf_counter() - started
+        if "html" in formats:
+            started = time.perf_counter()
+            html = env.get_template("report.html").render(**values, medium="html")
+            atomic_write_text(paths.site / lang / "index.html", html)
+            timings[f"html-{lang}"] = time.perf_counter() - started
+        if "pdf" in formats:
+            started = time.perf_counter()
+            html = env.get_template("report.html").render(**values, medium="pdf")
+            write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
+            timings[f"pdf-{lang}"] = time.perf_counter() - started
+        log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
+    if "html" in formats:
+        write_site_root(env, paths, meta)
+    return timings
+
+
+def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:
+    atomic_write_text(paths.site / "index.html", env.get_template("index.html").render(meta=meta))
+    atomic_write_text(paths.site / ".nojekyll", "")
+    for name in ("screen.css",):
+        atomic_write_text(
+            ensure_dir(paths.site / "assets") / name,
+            (paths.templates / name).read_text(encoding="utf-8"),
+        )
+
+
+def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
+    from weasyprint import CSS, HTML
+
+    from nnlab.report.fetcher import confined_fetcher
+
+    fetcher = confined_fetcher([paths.build.resolve(), paths.templates.resolve()])
+    document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher)
+    stylesheet = CSS(filename=str(paths.templates / "print.css"), url_fetcher=fetcher)
+    atomic_write(target, lambda tmp: document.write_pdf(tmp, stylesheets=[stylesheet]))
+
+
+def build_meta(report_config: dict, profile: str, seeds: list[int]) -> dict:
+    today = dt.date.today().isoformat()
+    return {
+        "profile": profile,
+        "seeds": seeds,
+        "author": report_config.get("author", "Nguyễn Quang Thắng"),
+        "student_id": report_config.get("student_id", "B21DCCN669"),
+        "course": report_config.get("course", "intsyst01 — Hệ thống thông minh"),
+        "title_vi": report_config.get("title_vi", "So sánh CNN và RNN (LSTM)"),
+        "title_en": report_config.get("title_en", "Comparing a CNN and an RNN (LSTM)"),
+        "date": report_config.get("date") or today,
+        "command": "nnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "environment": ctx.environment(),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def test_images_from_cache() -> np.ndarray | None:
+    """MNIST test images for the error gallery, when the data cache has them."""
+    from nnlab.data import cache
+
+    try:
+        loaded = cache.load("mnist", cache.data_dir())
+    except cache.CorruptCache:
+        return None
+    return None if loaded is None else loaded[0]["x_test"]

@@ -1,0 +1,86 @@
+"""Small extracts of the datasets that the report shows (digits, decoded reviews, houses).
+
+Written once from the data cache to build/samples, so rendering never needs the full data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from nnlab import data
+from nnlab.data import boston, imdb
+from nnlab.fsutil import atomic_write, atomic_write_json
+
+SAMPLE_DIGITS = 24
+SAMPLE_REVIEWS = 2
+SAMPLE_HOUSES = 6
+REVIEW_CHARS = 600
+
+
+def locate(build: Path) -> Path:
+    from nnlab.results import FROZEN_ROOT
+
+    own = build / "samples"
+    return own if (own / "boston.json").exists() else FROZEN_ROOT / "samples"
+
+
+def _save_digits(tmp: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    with open(tmp, "wb") as handle:
+        np.savez(handle, images=images, labels=labels)
+
+
+def export(build: Path, imdb_test_indices: list[int], log=print) -> Path:
+    """Write the samples; `imdb_test_indices`: test reviews the error gallery shows."""
+    out = build / "samples"
+    mnist = data.load("mnist", fetch=False, log=log)
+    images, labels = mnist.x_test[:SAMPLE_DIGITS], mnist.y_test[:SAMPLE_DIGITS]
+    atomic_write(out / "mnist.npz", lambda tmp: _save_digits(tmp, images, labels))
+    reviews = data.load("imdb", fetch=False, log=log)
+    atomic_write_json(out / "imdb.json", imdb_extract(reviews, imdb_test_indices))
+    houses = data.load("boston", fetch=False, log=log)
+    atomic_write_json(
+        out / "boston.json",
+        {
+            "features": list(boston.FEATURES),
+            "x": houses.x_train[:SAMPLE_HOUSES].tolist(),
+            "y": houses.y_train[:SAMPLE_HOUSES].tolist(),
+        },
+    )
+    return out
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= REVIEW_CHARS else text[:REVIEW_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def imdb_extract(dataset, test_indices: list[int]) -> dict:
+    """Two decoded training reviews, and the test reviews named by `test_indices`."""
+    return {
+        "train": [
+            {
+                "label": int(dataset.y_train[i]),
+                "length": len(dataset.x_train[i]),
+                "text": _shorten(imdb.decode(dataset.x_train[i], dataset.vocabulary)),
+            }
+            for i in range(SAMPLE_REVIEWS)
+        ],
+        "test": {
+            str(i): _shorten(imdb.decode(dataset.x_test[i], dataset.vocabulary))
+            for i in sorted(set(test_indices))
+        },
+    }
+
+
+def load(folder: Path) -> dict:
+    out = {}
+    if (folder / "mnist.npz").exists():
+        with np.load(folder / "mnist.npz", allow_pickle=False) as npz:
+            out["mnist"] = {"images": npz["images"], "labels": npz["labels"]}
+    for name in ("imdb", "boston"):
+        path = folder / f"{name}.json"
+        if path.exists():
+            out[name] = json.loads(path.read_text(encoding="utf-8"))
+    return out
