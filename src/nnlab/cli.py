@@ -162,6 +162,79 @@ def runs_command(dataset, kind, profile, seed, repeats, config_path, as_json) ->
         click.echo(f"{row['name']:<11} {row['status']:<8} {extra}  {row['folder']}")
 
 
+# --- report ---------------------------------------------------------------------------------
+def _report_options(function):
+    function = click.option(
+        "--format", "fmt", type=click.Choice(["html", "pdf", "all"]), default="all",
+        show_default=True, help="Which outputs to render.",
+    )(function)  # fmt: skip
+    return click.option(
+        "--lang", type=click.Choice(["vi", "en", "all"]), default="all", show_default=True,
+        help="Which edition(s) to render.",
+    )(function)  # fmt: skip
+
+
+def _render(profile, seed, repeats, config_path, lang, fmt) -> None:
+    from nnlab import projectconfig
+    from nnlab.report.make import make_report
+
+    langs = ["vi", "en"] if lang == "all" else [lang]
+    formats = ["html", "pdf"] if fmt == "all" else [fmt]
+    report_config = projectconfig.load(config_path).report
+    seeds = [seed + offset for offset in range(repeats)]
+    timings = make_report(_build_dir(), profile, seeds, langs, formats, report_config, _emit)
+    build = _build_dir()
+    for key, seconds in timings.items():
+        _emit(f"  {key}: {seconds:.1f}s")
+    outputs = [str(build / "site")] if "html" in formats else []
+    outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]
+    click.echo("report written: " + ", ".join(outputs))
+
+
+@cli.command("report")
+@_selection_options
+@_report_options
+def report_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt) -> None:
+    """Render the report from saved runs (never trains)."""
+    if dataset or kind:
+        raise NnlabError("the report covers all six runs; --dataset/--model are for train")
+    _render(profile, seed, repeats, config_path, lang, fmt)
+
+
+@cli.command("build")
+@_selection_options
+@_report_options
+@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+def build_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt, quiet) -> None:
+    """Train what is missing or out of date, then render the report (what `make report` runs)."""
+    from nnlab import pipeline
+    from nnlab.lock import build_lock
+    from nnlab.runs import clean_leftovers
+
+    if dataset or kind:
+        raise NnlabError("build covers all six runs; use nnlab train for a subset")
+    build = _build_dir()
+    with build_lock(build):
+        clean_leftovers(build)
+        plans = _plans(None, None, profile, seed, repeats, config_path, fetch=True)
+        verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
+        trained = pipeline.train_missing(plans, verbose=verbose, echo=_emit)
+        _emit(f"{len(trained)} run(s) trained; rendering")
+        _render(profile, seed, repeats, config_path, lang, fmt)
+
+
+@cli.command("freeze")
+@click.option("--profile", type=click.Choice(config.PROFILES), default="full", show_default=True)
+@click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
+              show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
+def freeze_command(profile, target) -> None:
+    """Copy the runs' small results (not the models) to results/, to render without training."""
+    from nnlab.results import freeze
+
+    copied = freeze(_build_dir(), profile, target)
+    click.echo(f"{len(copied)} run(s) frozen into {target / profile}")
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2; no tracebacks."""
     try:

@@ -27,17 +27,39 @@ def locate(build: Path) -> Path:
     return own if (own / "boston.json").exists() else FROZEN_ROOT / "samples"
 
 
-def _save_digits(tmp: Path, images: np.ndarray, labels: np.ndarray) -> None:
+def covers(found: dict, imdb_test_indices: list[int], mnist_test_indices: list[int]) -> bool:
+    """Whether loaded samples hold every gallery item the report needs."""
+    if not {"mnist", "imdb", "boston"} <= set(found):
+        return False
+    have_reviews = set(found["imdb"].get("test", {}))
+    have_digits = set(found["mnist"].get("gallery_index", np.array([])).tolist())
+    return {str(i) for i in imdb_test_indices} <= have_reviews and set(
+        mnist_test_indices
+    ) <= have_digits
+
+
+def _save_npz(tmp: Path, **arrays: np.ndarray) -> None:
     with open(tmp, "wb") as handle:
-        np.savez(handle, images=images, labels=labels)
+        np.savez(handle, **arrays)
 
 
-def export(build: Path, imdb_test_indices: list[int], log=print) -> Path:
-    """Write the samples; `imdb_test_indices`: test reviews the error gallery shows."""
+def export(
+    build: Path, imdb_test_indices: list[int], mnist_test_indices: list[int], log=print
+) -> Path:
+    """Write the samples, with the test items the error galleries show."""
     out = build / "samples"
     mnist = data.load("mnist", fetch=False, log=log)
-    images, labels = mnist.x_test[:SAMPLE_DIGITS], mnist.y_test[:SAMPLE_DIGITS]
-    atomic_write(out / "mnist.npz", lambda tmp: _save_digits(tmp, images, labels))
+    gallery = np.array(sorted(set(mnist_test_indices)), dtype=np.int64)
+    atomic_write(
+        out / "mnist.npz",
+        lambda tmp: _save_npz(
+            tmp,
+            images=mnist.x_test[:SAMPLE_DIGITS],
+            labels=mnist.y_test[:SAMPLE_DIGITS],
+            gallery_index=gallery,
+            gallery_images=mnist.x_test[gallery],
+        ),
+    )
     reviews = data.load("imdb", fetch=False, log=log)
     atomic_write_json(out / "imdb.json", imdb_extract(reviews, imdb_test_indices))
     houses = data.load("boston", fetch=False, log=log)
@@ -78,7 +100,7 @@ def load(folder: Path) -> dict:
     out = {}
     if (folder / "mnist.npz").exists():
         with np.load(folder / "mnist.npz", allow_pickle=False) as npz:
-            out["mnist"] = {"images": npz["images"], "labels": npz["labels"]}
+            out["mnist"] = {key: npz[key] for key in npz.files}
     for name in ("imdb", "boston"):
         path = folder / f"{name}.json"
         if path.exists():

@@ -27,8 +27,9 @@ class FigureStore:
 
     def get(self, name: str, inputs: object, make: Callable[[], str]) -> str:
         digest = hashlib.sha256(
-            json.dumps([name, self.lang, inputs, _FIGURES_CODE], sort_keys=True, default=str)
-            .encode()
+            json.dumps(
+                [name, self.lang, inputs, _FIGURES_CODE], sort_keys=True, default=str
+            ).encode()
         ).hexdigest()
         cached = self.cache_dir / f"{digest}.svg"
         if cached.exists():

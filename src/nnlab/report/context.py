@@ -83,9 +83,7 @@ def seed_spread(lab: Lab, key: str) -> dict[str, dict] | None:
     if all(len(items) < 2 for items in lab.repeats.values()):
         return None
     return {
-        kind: stats.seed_summary(
-            [run.record["metrics"][key] for run in items if not run.failed]
-        )
+        kind: stats.seed_summary([run.record["metrics"][key] for run in items if not run.failed])
         for kind, items in lab.repeats.items()
     }
 
@@ -153,14 +151,15 @@ def misclassified_reviews(lab: Lab) -> dict[str, list[dict]]:
         certainty = np.abs(p_positive[wrong] - 0.5)
         chosen = wrong[np.argsort(-certainty, kind="stable")][:REVIEWS_PER_MODEL]
         out[kind] = [
-            {"index": int(i), "true": int(y[i]), "p_positive": float(p_positive[i])}
-            for i in chosen
+            {"index": int(i), "true": int(y[i]), "p_positive": float(p_positive[i])} for i in chosen
         ]
     return out
 
 
 def review_indices(lab: Lab) -> list[int]:
-    return sorted({item["index"] for items in misclassified_reviews(lab).values() for item in items})
+    return sorted(
+        {item["index"] for items in misclassified_reviews(lab).values() for item in items}
+    )
 
 
 def largest_errors(lab: Lab, count: int = 5) -> list[dict]:

@@ -5,25 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from weasyprint.urls import URLFetcher
+
 
 class RefusedURL(ValueError):
     pass
 
 
-def confined_fetcher(allowed: list[Path]):
-    from weasyprint import default_url_fetcher
+class ConfinedFetcher(URLFetcher):
+    """file: URLs under `allowed` folders and data: URLs; everything else is refused."""
 
-    roots = [root.resolve() for root in allowed]
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
+        self.roots = [root.resolve() for root in allowed]
+        self.refused: list[str] = []
 
-    def fetch(url: str, *args, **kwargs):
+    def fetch(self, url, headers=None):
         parsed = urlparse(url)
-        if parsed.scheme == "data":
-            return default_url_fetcher(url, *args, **kwargs)
-        if parsed.scheme != "file":
+        if parsed.scheme == "file":
+            path = Path(unquote(parsed.path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots):
+                self.refused.append(url)
+                raise RefusedURL(f"refused file outside the build: {path}")
+        elif parsed.scheme != "data":
+            self.refused.append(url)
             raise RefusedURL(f"refused non-local URL: {url}")
-        path = Path(unquote(parsed.path)).resolve()
-        if not any(path.is_relative_to(root) for root in roots):
-            raise RefusedURL(f"refused file outside the build: {path}")
-        return default_url_fetcher(url, *args, **kwargs)
-
-    return fetch
+        return super().fetch(url, headers)

@@ -43,8 +43,7 @@ def render_all(
         def as_image(match: re.Match) -> str:
             latex = match.group(1).strip()
             return (
-                f'<p class="equation"><img src="{equation_file(latex)}" '
-                f'alt="{escape(latex)}"></p>'
+                f'<p class="equation"><img src="{equation_file(latex)}" alt="{escape(latex)}"></p>'
             )
 
         text = EQUATION.sub(as_image, text)

@@ -1,4 +1,4 @@
-"""Render the report editions: the static site (build/site) and the PDFs (build/report.<lang>.pdf)."""
+"""Render the editions: the static site (build/site) and the PDFs (build/report.<lang>.pdf)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
                 [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]], t),
         )  # fmt: skip
         out["calibration"] = store.get(
-            f"{lab.name}-calibration", inputs,
+            f"{lab.name}-calibration",
+            inputs,
             lambda: figures.reliability_diagram(ctx.calibration(lab), t),
         )
     else:
@@ -145,8 +146,11 @@ def edition_context(
             "figures": lab_figures(lab, store, t, samples),
             "rows": ctx.metric_rows(lab) if lab.complete else [],
             "comparison": comparisons.get(lab.name),
-            "seed_spread": ctx.seed_spread(lab, "accuracy" if lab.task == "classification"
-                                           else "mae") if lab.complete else None,  # fmt: skip
+            "seed_spread": ctx.seed_spread(
+                lab, "accuracy" if lab.task == "classification" else "mae"
+            )
+            if lab.complete
+            else None,  # fmt: skip
             "gaps": {k: ctx.overfit_gap(r) for k, r in lab.runs.items()},
         }
         if lab.complete and lab.task == "classification":
@@ -171,7 +175,8 @@ def edition_context(
                 view["largest_errors"] = ctx.largest_errors(lab)
         if lab.complete and view["comparison"]:
             view["intervals"] = store.get(
-                f"{lab.name}-intervals", view["comparison"],
+                f"{lab.name}-intervals",
+                view["comparison"],
                 lambda c=view["comparison"], task=lab.task: interval_figure(c, task, t),
             )
         lab_views.append(view)
@@ -252,9 +257,9 @@ def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:
 def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
     from weasyprint import CSS, HTML
 
-    from nnlab.report.fetcher import confined_fetcher
+    from nnlab.report.fetcher import ConfinedFetcher
 
-    fetcher = confined_fetcher([paths.build.resolve(), paths.templates.resolve()])
+    fetcher = ConfinedFetcher([paths.build, paths.templates])
     document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher)
     stylesheet = CSS(filename=str(paths.templates / "print.css"), url_fetcher=fetcher)
     atomic_write(target, lambda tmp: document.write_pdf(tmp, stylesheets=[stylesheet]))

@@ -1,0 +1,70 @@
+"""`nnlab report`: saved runs in, both editions out. Imports no TensorFlow."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from nnlab import samples
+from nnlab.data import cache
+from nnlab.models import MODEL_NAMES
+from nnlab.report import context as ctx
+from nnlab.report.render import build_meta, render
+from nnlab.results import load_all
+
+
+def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
+    by_name = {lab.name: lab for lab in labs}
+    imdb, mnist = [], []
+    if by_name["imdb"].complete:
+        imdb = ctx.review_indices(by_name["imdb"])
+    if by_name["mnist"].complete:
+        wrong = ctx.misclassified_digits(by_name["mnist"])
+        mnist = sorted(
+            {i["index"] for kind in ctx.KINDS for i in wrong[kind]}
+            | {i["index"] for i in wrong["disagree"]}
+        )
+    return imdb, mnist
+
+
+def _samples_for(build: Path, labs: list[ctx.Lab], log) -> dict:
+    imdb, mnist = gallery_indices(labs)
+    found = samples.load(samples.locate(build))
+    data_cached = all(cache.read_meta(name, cache.data_dir()) for name in ctx.LABS)
+    if not samples.covers(found, imdb, mnist) and data_cached:
+        found = samples.load(samples.export(build, imdb, mnist, log=log))
+    return found
+
+
+def digit_lookup(found: dict):
+    """Test images by index, for the MNIST galleries."""
+    mnist = found.get("mnist")
+    if not mnist or "gallery_index" not in mnist:
+        return None
+    positions = {int(i): n for n, i in enumerate(mnist["gallery_index"])}
+    images = mnist["gallery_images"]
+
+    class Lookup:
+        def __getitem__(self, indices):
+            return np.stack([images[positions[int(i)]] for i in indices])
+
+    return Lookup()
+
+
+def make_report(
+    build: Path, profile: str, seeds: list[int], langs: list[str], formats: list[str],
+    report_config: dict, log=print,
+) -> dict:  # fmt: skip
+    found = load_all(build, profile, list(MODEL_NAMES), seeds)
+    labs = ctx.build_labs(found)
+    sample_data = _samples_for(build, labs, log)
+    meta = build_meta(report_config, profile, seeds)
+    timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
+                     log=log)  # fmt: skip
+    for lang in langs:
+        pdf = build / f"report.{lang}.pdf"
+        if "pdf" in formats and pdf.exists():
+            shutil.copyfile(pdf, build / "site" / lang / pdf.name)  # downloadable from the site
+    return timings
