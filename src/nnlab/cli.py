@@ -242,12 +242,18 @@ def main() -> None:
     except NnlabError as exc:
         _emit(f"nnlab: error: {exc}")
         sys.exit(2)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help())
     except click.UsageError as exc:
         _emit(f"nnlab: error: {exc.format_message()}")
         sys.exit(2)
     except click.ClickException as exc:
         _emit(f"nnlab: error: {exc.format_message()}")
         sys.exit(exc.exit_code)
+    except OSError as exc:  # anything the modules did not already turn into an NnlabError
+        where = f" ({exc.filename})" if exc.filename else ""
+        _emit(f"nnlab: error: {exc.strerror or exc}{where}")
+        sys.exit(2)
     except (KeyboardInterrupt, click.Abort):
         _emit("nnlab: interrupted; finished runs are kept, run the command again to go on")
         sys.exit(130)

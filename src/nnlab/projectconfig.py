@@ -33,11 +33,28 @@ class ProjectConfig:
     path: Path | None = None
 
 
-def _line_of(text: str, key: str) -> str:
+_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+
+
+def _header_name(line: str) -> str | None:
+    match = _HEADER.match(line)
+    return re.sub(r"[\"'\s]", "", match.group(1)) if match else None
+
+
+def _line_of(text: str, key: str, table: str | None = None) -> str:
+    """Where `key` is set inside [table] (or, with no table, where a header names `key`)."""
+    current = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\])", line):
+        header = _header_name(line)
+        if header is not None:
+            current = header
+            if table is None and key in header.split("."):
+                return f"line {number}"
+            continue
+        sets_key = re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line)
+        if sets_key and current == table:  # table None: top-level keys, before any header
             return f"line {number}"
-    return "somewhere"
+    return "line unknown"
 
 
 def _check_table(table, schema: dict, where: str, text: str) -> dict:
@@ -47,7 +64,7 @@ def _check_table(table, schema: dict, where: str, text: str) -> dict:
         if key not in schema:
             known = ", ".join(schema)
             raise NnlabError(
-                f"{where}: unknown key '{key}' ({_line_of(text, key)}); known keys: {known}"
+                f"{where}: unknown key '{key}' ({_line_of(text, key, where)}); known keys: {known}"
             )
         wanted = schema[key]
         ok = isinstance(value, wanted) and not isinstance(value, bool)
@@ -55,7 +72,7 @@ def _check_table(table, schema: dict, where: str, text: str) -> dict:
             ok = True
         if not ok:
             raise NnlabError(
-                f"{where}: key '{key}' ({_line_of(text, key)}) must be {wanted.__name__}, "
+                f"{where}: key '{key}' ({_line_of(text, key, where)}) must be {wanted.__name__}, "
                 f"got {type(value).__name__}"
             )
     return table
@@ -66,12 +83,14 @@ def _check_training(name: str, overrides: dict, text: str) -> dict:
     _check_table(overrides, TUNABLE, where, text)
     for key in ("epochs", "batch_size"):
         if key in overrides and overrides[key] < 1:
-            raise NnlabError(f"{where}: '{key}' ({_line_of(text, key)}) must be at least 1")
+            line = _line_of(text, key, where)
+            raise NnlabError(f"{where}: '{key}' ({line}) must be at least 1")
     if "learning_rate" in overrides and not overrides["learning_rate"] > 0:
-        line = _line_of(text, "learning_rate")
+        line = _line_of(text, "learning_rate", where)
         raise NnlabError(f"{where}: 'learning_rate' ({line}) must be > 0")
     if overrides.get("precision", "float32") not in PRECISIONS:
-        raise NnlabError(f"{where}: 'precision' must be one of {', '.join(PRECISIONS)}")
+        line = _line_of(text, "precision", where)
+        raise NnlabError(f"{where}: 'precision' ({line}) must be one of {', '.join(PRECISIONS)}")
     return {key: TUNABLE[key](value) for key, value in overrides.items()}
 
 
@@ -83,7 +102,11 @@ def load(path: Path | None = None, required: bool = False) -> ProjectConfig:
         if explicit or required:
             raise NnlabError(f"config file not found: {path}")
         return ProjectConfig(report={})
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise NnlabError(f"config file not readable: {path} ({reason})") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -96,7 +119,10 @@ def load(path: Path | None = None, required: bool = False) -> ProjectConfig:
         )
     report = _check_table(raw.get("report", {}), REPORT_KEYS, "report", text)
     training = {}
-    for name, overrides in raw.get("training", {}).items():
+    sections = raw.get("training", {})
+    if not isinstance(sections, dict):
+        raise NnlabError(f"{path}: 'training' ({_line_of(text, 'training')}) must be a table")
+    for name, overrides in sections.items():
         if name not in MODEL_NAMES:
             raise NnlabError(
                 f"{path}: unknown model '{name}' in [training] ({_line_of(text, name)}); "

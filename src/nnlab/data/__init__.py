@@ -50,6 +50,8 @@ def load(name: str, root: Path | None = None, fetch: bool = True, log=print) -> 
     try:
         cached = cache.load(name, root)
     except cache.CorruptCache as exc:
+        if not fetch:
+            raise NnlabError(f"{exc}; run: nnlab data fetch {name}") from None
         log(f"{exc}; fetching again")
         cached = None
     if cached is None:

@@ -70,7 +70,7 @@ def decode(ids, vocabulary: list[str]) -> str:
         word_id = int(word_id)
         if word_id == OOV:
             words.append("?")
-        elif word_id >= INDEX_FROM and word_id - INDEX_FROM - 1 < len(vocabulary):
+        elif word_id > INDEX_FROM and word_id - INDEX_FROM - 1 < len(vocabulary):
             words.append(vocabulary[word_id - INDEX_FROM - 1])
     return " ".join(words)
 

@@ -1,0 +1,68 @@
+"""Shared fixtures: a data cache built from the committed real-data fixtures, and quick builds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nnlab.data import boston, cache, imdb, mnist
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_fixture_cache(root: Path) -> Path:
+    """Convert the fixture files exactly as the real archives are converted, then cache them."""
+    converted = {
+        "mnist": mnist.from_folder(FIXTURES / "mnist"),
+        "imdb": imdb.from_reviews(json.loads((FIXTURES / "imdb" / "reviews.json").read_text())),
+        "boston": boston.from_csv_text((FIXTURES / "boston_house_prices.csv").read_text()),
+    }
+    for name, arrays in converted.items():
+        cache.store(name, arrays, {"source": f"test fixture {name}", "archive_sha256": "-"}, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return make_fixture_cache(tmp_path_factory.mktemp("data"))
+
+
+def nnlab_env(data_dir: Path, build: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        NNLAB_DATA_DIR=str(data_dir),
+        NNLAB_BUILD_DIR=str(build),
+        NNLAB_OFFLINE="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def run_nnlab(
+    args: list[str], data_dir: Path, build: Path, **kwargs
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nnlab", *args],
+        cwd=kwargs.pop("cwd", REPO),
+        env=nnlab_env(data_dir, build),
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 900),
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def quick_build(tmp_path_factory, data_dir) -> Path:
+    """All six runs trained once in the quick profile (shared by the end-to-end tests)."""
+    build = tmp_path_factory.mktemp("build")
+    result = run_nnlab(["train", "--profile", "quick", "--quiet"], data_dir, build)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return build

@@ -1,0 +1,256 @@
+"""Every bad command line is one `nnlab: error:` line on stderr, exit code 2, no traceback.
+
+The one-line formatting lives in nnlab.cli.main, so main() itself runs in-process (with sys.argv
+patched); none of these paths imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import sys
+from unittest import mock
+
+import pytest
+from conftest import run_nnlab
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nnlab import cli
+
+DATASETS = ("mnist", "imdb", "boston")
+PROFILES = ("full", "quick")
+KINDS = ("cnn", "rnn")
+LANGS = ("vi", "en", "all")
+SUBCOMMANDS = (
+    [],
+    ["data"],
+    ["data", "fetch"],
+    ["data", "info"],
+    ["models"],
+    ["train"],
+    ["runs"],
+    ["report"],
+    ["build"],
+    ["freeze"],
+)
+FAST = settings(
+    max_examples=10,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # capsys is read per example
+)
+
+
+def invalid(valid: tuple[str, ...]):
+    """Option values click must refuse: any text except the valid ones (argv has no NUL)."""
+    return st.text(max_size=12).filter(lambda value: value not in valid and "\x00" not in value)
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path, data_dir):
+    """Fixture data, a throwaway build folder, no network, and no report/report.toml."""
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("NNLAB_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `nnlab ARGV` through nnlab.cli.main."""
+    capsys.readouterr()
+    code = 0
+    with mock.patch.object(sys, "argv", ["nnlab", *argv]):
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = 0 if exc.code is None else exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("nnlab: error: ")
+    assert lines[0][len("nnlab: error: ") :].strip()
+    assert code == 2
+    return lines[0]
+
+
+def assert_rejected(argv: list[str], capsys) -> str:
+    code, out, err = run_main(argv, capsys)
+    assert out == ""
+    return assert_one_line_error(code, err)
+
+
+# --- option values --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["train", "runs"])
+@FAST
+@given(value=invalid(DATASETS))
+def test_unknown_dataset(command, value, capsys):
+    line = assert_rejected([command, f"--dataset={value}"], capsys)
+    assert "--dataset" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs"])
+@FAST
+@given(value=invalid(KINDS))
+def test_unknown_model(command, value, capsys):
+    line = assert_rejected([command, f"--model={value}"], capsys)
+    assert "--model" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs"])
+@FAST
+@given(value=invalid(PROFILES))
+def test_unknown_profile(command, value, capsys):
+    line = assert_rejected([command, f"--profile={value}"], capsys)
+    assert "--profile" in line
+
+
+@FAST
+@given(value=invalid(LANGS))
+def test_unknown_report_language(value, capsys):
+    line = assert_rejected(["report", f"--lang={value}"], capsys)
+    assert "--lang" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report"])
+def test_well_known_bad_values(command, capsys):
+    assert "'xx'" in assert_rejected([command, "--profile", "xx"], capsys)
+    assert "'MNIST'" in assert_rejected([command, "--dataset", "MNIST"], capsys)
+    assert "'lstm'" in assert_rejected([command, "--model", "lstm"], capsys)
+
+
+def test_report_lang_xx(capsys):
+    assert "'xx'" in assert_rejected(["report", "--lang", "xx"], capsys)
+
+
+def test_report_format_docx(capsys):
+    line = assert_rejected(["report", "--format", "docx"], capsys)
+    assert "--format" in line and "'docx'" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report"])
+@pytest.mark.parametrize("seed", ["abc", "1.5", "", "4x2", "seven"])
+def test_non_numeric_seed(command, seed, capsys):
+    line = assert_rejected([command, "--seed", seed], capsys)
+    assert "--seed" in line and "integer" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report"])
+@pytest.mark.parametrize("repeats", ["0", "-1"])
+def test_repeats_below_one(command, repeats, capsys):
+    line = assert_rejected([command, "--repeats", repeats], capsys)
+    assert "--repeats" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["train", "--dataset"], ["runs", "--nosuch"], ["nosuch"], ["data", "nosuch"]],
+    ids=["missing-value", "unknown-option", "unknown-command", "unknown-data-command"],
+)
+def test_malformed_command_lines(argv, capsys):
+    assert_rejected(argv, capsys)
+
+
+@pytest.mark.parametrize("command", ["info", "fetch"])
+def test_data_with_an_unknown_name(command, capsys):
+    line = assert_rejected(["data", command, "nosuch"], capsys)
+    assert "'nosuch'" in line
+
+
+@pytest.mark.parametrize("command", ["report", "build"])
+@pytest.mark.parametrize("selection", [["--dataset", "mnist"], ["--model", "cnn"]])
+def test_report_and_build_refuse_a_subset(command, selection, capsys):
+    line = assert_rejected([command, *selection], capsys)
+    assert "six runs" in line
+
+
+# --- config files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["runs", "train"])
+def test_config_with_an_unknown_key(command, tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('[report]\nauthor = "a"\nauthr = "b"\n', encoding="utf-8")
+    line = assert_rejected([command, "--dataset", "boston", "--config", str(path)], capsys)
+    assert "'authr'" in line and "line 3" in line
+
+
+def test_config_file_that_does_not_exist(tmp_path, capsys):
+    missing = tmp_path / "missing.toml"
+    line = assert_rejected(["runs", "--config", str(missing)], capsys)
+    assert str(missing) in line
+
+
+def test_config_with_bad_syntax(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text("[training.boston-cnn\nepochs = 2\n", encoding="utf-8")
+    line = assert_rejected(["runs", "--config", str(path)], capsys)
+    assert "line 1" in line
+
+
+def test_config_that_is_a_folder(tmp_path, capsys):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    assert_rejected(["runs", "--config", str(folder)], capsys)
+
+
+def test_config_that_is_not_utf8(tmp_path, capsys):
+    path = tmp_path / "utf16.toml"
+    path.write_bytes('[report]\nauthor = "Thắng"\n'.encode("utf-16"))
+    assert_rejected(["runs", "--config", str(path)], capsys)
+
+
+# --- folders --------------------------------------------------------------------------------
+
+
+def test_unwritable_build_folder_is_one_line(data_dir, tmp_path):
+    blocker = tmp_path / "file.txt"  # root ignores chmod: a path under a file fails instead
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    build = blocker / "build"
+    result = run_nnlab(
+        ["train", "--dataset", "boston", "--profile", "quick"], data_dir, build, timeout=120
+    )
+    assert result.stdout == ""
+    line = assert_one_line_error(result.returncode, result.stderr)
+    assert str(build) in line
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_missing_dataset_for_runs_names_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path / "empty-cache"))
+    line = assert_rejected(["runs", "--dataset", "boston"], capsys)
+    assert "nnlab data fetch boston" in line
+
+
+# --- help -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", SUBCOMMANDS, ids=lambda argv: " ".join(argv) or "nnlab")
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_exits_zero_with_usage(argv, flag, capsys):
+    code, out, err = run_main([*argv, flag], capsys)
+    assert code == 0
+    assert err == ""
+    assert out.startswith("Usage: ")
+    assert " ".join(["nnlab", *argv]) in out.splitlines()[0]
+
+
+def test_version_exits_zero(capsys):
+    code, out, err = run_main(["--version"], capsys)
+    assert code == 0 and err == ""
+    assert "0.1.0" in out
+
+
+def test_help_as_a_real_process(data_dir, tmp_path):
+    result = run_nnlab(["--help"], data_dir, tmp_path / "build", timeout=120)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: ")
+    for command in ("data", "train", "runs", "report", "build", "freeze", "models"):
+        assert f"  {command} " in result.stdout
+    assert result.stderr == ""
+    assert not (tmp_path / "build").exists()

@@ -1,0 +1,187 @@
+"""Both editions rendered from quick-profile runs: files, structure, numbers, catalogs, safety."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_nnlab
+from pypdf import PdfReader
+
+from nnlab import runs
+from nnlab.report.i18n import LANGUAGES, Translator, catalog
+from nnlab.report.prose import section_names
+
+pytestmark = pytest.mark.slow
+LOCALE = REPO / "report" / "locale"
+CONTENT = REPO / "report" / "content"
+
+
+class Page(HTMLParser):
+    """Collects what the checks need: lang, ids, links, images, metric cells, script tags."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang = None
+        self.ids, self.links, self.images, self.scripts = set(), [], [], 0
+        self.metric_cells: dict[str, str] = {}
+        self._metric = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and "href" in attrs:
+            self.links.append(attrs["href"])
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag == "script":
+            self.scripts += 1
+        if "data-metric" in attrs:
+            self._metric = attrs["data-metric"]
+            self.metric_cells[self._metric] = ""
+
+    def handle_data(self, data):
+        if self._metric:
+            self.metric_cells[self._metric] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._metric = None
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def rendered(quick_build, data_dir) -> Path:
+    result = run_nnlab(["report", "--profile", "quick"], data_dir, quick_build)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return quick_build
+
+
+def test_outputs_exist(rendered):
+    site = rendered / "site"
+    for path in ("index.html", ".nojekyll", "assets/screen.css", "vi/index.html", "en/index.html",
+                 "vi/report.vi.pdf", "en/report.en.pdf"):  # fmt: skip
+        assert (site / path).exists(), path
+    for lang in LANGUAGES:
+        assert (rendered / f"report.{lang}.pdf").stat().st_size > 50_000
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_html_edition_is_whole_and_links_resolve(rendered, lang):
+    page_path = rendered / "site" / lang / "index.html"
+    page = parse(page_path)
+    assert page.lang == lang
+    assert page.scripts == 0  # the site works without JavaScript
+    for section in ("intro", "mnist", "imdb", "boston", "layers", "theory", "fixes", "appendix"):
+        assert section in page.ids
+    for src in page.images:
+        assert (page_path.parent / src).is_file(), src
+    for href in page.links:
+        if href.startswith("#"):
+            assert href[1:] in page.ids, href
+        else:
+            assert not href.startswith(("http:", "https:", "/")), href  # relative only
+            assert (page_path.parent / href).is_file(), href
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_html_numbers_equal_run_metrics(rendered, lang):
+    t = Translator(LOCALE, lang)
+    page = parse(rendered / "site" / lang / "index.html")
+    checked = 0
+    for key, text in page.metric_cells.items():
+        dataset, kind, metric = key.split("-", 2)
+        record = runs.read_record(rendered / "runs" / "quick" / f"{dataset}-{kind}" / "seed-42")
+        value = record["metrics"][metric]
+        percent = metric in {"accuracy", "precision_macro", "recall_macro", "f1_macro"}
+        expected = t.pct(value) if percent else None
+        if expected is None:
+            digits = {"log_loss": 4, "mse": 2, "mae": 3, "rmse": 3, "r2": 3}[metric]
+            expected = t.num(value, digits)
+        assert text.strip().startswith(expected), (key, text, expected)
+        checked += 1
+    assert checked == 2 * (5 + 5 + 4)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pdf_has_toc_sections_and_page_numbers(rendered, lang):
+    reader = PdfReader(rendered / f"report.{lang}.pdf")
+    assert len(reader.pages) > 15
+    toc = reader.pages[1].extract_text()
+    assert ("Mục lục" if lang == "vi" else "Contents") in toc
+    assert re.search(r"\.\s*\d+\s*$", toc.splitlines()[-1]) or re.search(r"\d+\s*$", toc)
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert len(titles) >= 9  # cover title, intro, 3 labs, layers, theory, fixes, appendix
+    assert reader.pages[5].extract_text().strip().splitlines()[-1].strip() == "6"
+
+
+def test_catalogs_complete_in_both_languages():
+    vi, en = catalog(LOCALE, "vi"), catalog(LOCALE, "en")
+    assert set(vi) == set(en)
+    assert all(vi.values()) and all(en.values())
+    used = set()
+    for template in (REPO / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*"([^"]+)"[,)]""", template.read_text()))
+    assert used and used <= set(vi), sorted(used - set(vi))
+
+
+def test_prose_parallel_in_both_languages():
+    assert section_names(CONTENT, "vi") == section_names(CONTENT, "en")
+    for name in section_names(CONTENT, "en"):
+        levels = {
+            lang: [len(m) for m in re.findall(r"^(#+) ", (CONTENT / lang / f"{name}.md")
+                                              .read_text(), re.M)]
+            for lang in LANGUAGES
+        }  # fmt: skip
+        assert levels["vi"] == levels["en"] and levels["en"], name
+
+
+def test_user_text_is_escaped(rendered, data_dir, tmp_path):
+    payload = '<script>alert(1)</script>"onerror="alert(2)'
+    config = tmp_path / "report.toml"
+    config.write_text(
+        f"[report]\nauthor = '{payload}'\ntitle_en = '{payload}'\ncourse = '{payload}'\n",
+        encoding="utf-8",
+    )
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en",
+                        "--config", str(config)], data_dir, rendered)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for page in (rendered / "site" / "en" / "index.html", rendered / "site" / "index.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert '"onerror="' not in html
+
+
+def test_pdf_fetcher_refuses_outside_files_and_network(tmp_path):
+    from weasyprint import HTML
+
+    from nnlab.report.fetcher import ConfinedFetcher
+
+    inside = tmp_path / "ok.svg"
+    inside.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    fetcher = ConfinedFetcher([tmp_path])
+    html = (f'<p>x</p><img src="file:///etc/passwd"><img src="http://example.com/a.png">'
+            f'<img src="{inside.as_uri()}">')  # fmt: skip
+    pdf = HTML(string=html, base_url=str(tmp_path) + "/", url_fetcher=fetcher).write_pdf()
+    assert pdf.startswith(b"%PDF")
+    assert "file:///etc/passwd" in fetcher.refused
+    assert "http://example.com/a.png" in fetcher.refused
+    assert inside.as_uri() not in fetcher.refused
+
+
+def test_missing_run_is_one_line(tmp_path, data_dir):
+    result = run_nnlab(["report", "--profile", "quick"], data_dir, tmp_path / "empty")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is missing; make it with: nnlab train" in lines[0]
