@@ -66,3 +66,11 @@ def quick_build(tmp_path_factory, data_dir) -> Path:
     result = run_nnlab(["train", "--profile", "quick", "--quiet"], data_dir, build)
     assert result.returncode == 0, result.stderr[-3000:]
     return build
+
+
+@pytest.fixture(scope="session")
+def rendered(quick_build, data_dir) -> Path:
+    """Both editions (HTML and PDF) rendered from the quick build."""
+    result = run_nnlab(["report", "--profile", "quick"], data_dir, quick_build)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return quick_build

@@ -60,13 +60,6 @@ def parse(path: Path) -> Page:
     return page
 
 
-@pytest.fixture(scope="module")
-def rendered(quick_build, data_dir) -> Path:
-    result = run_nnlab(["report", "--profile", "quick"], data_dir, quick_build)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return quick_build
-
-
 def test_outputs_exist(rendered):
     site = rendered / "site"
     for path in ("index.html", ".nojekyll", "assets/screen.css", "vi/index.html", "en/index.html",

@@ -130,7 +130,7 @@ def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str,
         ax.set_xticks(range(len(items)), [row[1].upper() for row in items])
         ax.set_xlim(-0.6, len(items) - 0.4)
         ax.set_title(label)
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.08)
     return to_svg(fig)
 
 
@@ -144,12 +144,12 @@ def equation(latex: str) -> str:
 def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
     columns = 6
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.45 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.6 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i], cmap="gray_r")
-            ax.set_title(captions[i], fontsize=7.5)
+            ax.set_title(captions[i], fontsize=7, linespacing=1.1)
     return to_svg(fig)
 
 

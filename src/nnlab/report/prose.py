@@ -51,5 +51,13 @@ def render_all(
     return rendered
 
 
+_HEADING = re.compile(r"<(/?)h([1-5])\b")
+
+
+def demote(html: Markup) -> Markup:
+    """Headings one level down, for prose placed under a section's own heading."""
+    return Markup(_HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", str(html)))
+
+
 def equation_name(latex: str) -> str:
     return "eq-" + hashlib.sha256(latex.encode()).hexdigest()[:16] + ".svg"

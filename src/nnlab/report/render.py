@@ -211,6 +211,7 @@ def make_env(paths: Paths) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["demote"] = prose.demote
     return env
 
 
