@@ -18,7 +18,10 @@ from nnlab.report import prose
 from nnlab.report.assets import FigureStore
 from nnlab.report.i18n import Translator
 
-ROOT = Path(__file__).resolve().parents[3]  # the repository (templates/, report/)
+# The project folder holding templates/ and report/: the current folder when it has them (a
+# plain `pip install`), else the source checkout this module lives in (an editable install).
+_SOURCE_ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path.cwd() if (Path.cwd() / "templates" / "report.html").exists() else _SOURCE_ROOT
 CLASS_NAMES = {"mnist": [str(d) for d in range(10)], "imdb": ["neg", "pos"]}
 SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
                     "imdb": ("label_mse", "label_mae", "label_rmse", "accuracy"),

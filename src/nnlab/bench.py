@@ -1,0 +1,159 @@
+"""`nnlab bench`: where a build's time goes, and how far each run is from the FLOP limit.
+
+Training and prediction times are the ones measured when the runs were trained (a benchmark
+that retrained would double a 30-minute build); data loading and rendering are timed here.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import time
+from pathlib import Path
+
+from nnlab import config, data, flops, runs
+from nnlab.fsutil import atomic_write_json
+from nnlab.models import SPECS
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(stages: list, name: str, action):
+    started = time.perf_counter()
+    result = action()
+    stages.append({"stage": name, "seconds": time.perf_counter() - started,
+                   "peak_rss_mb": _peak_rss_mb()})  # fmt: skip
+    return result
+
+
+def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[dict]:
+    rows = []
+    for name, spec in SPECS.items():
+        state = runs.status(runs.run_dir(build, profile, name, seed), name, key=None)
+        record = state.record or {}
+        if state.state != "done":
+            rows.append({"name": name, "status": state.state})
+            continue
+        settings = config.TrainSettings(**record["inputs"]["settings"])
+        sizes = config.split_sizes(record["n_train"], settings)
+        per_epoch = flops.epoch_flops(spec, record["layers"], sizes["n_fit"], sizes["n_val"])
+        history = runs_history(state.path)
+        epoch_seconds = history.get("epoch_seconds") or [
+            record["fit_seconds"] / record["epochs_run"]
+        ]
+        achieved = per_epoch / (sum(epoch_seconds) / len(epoch_seconds))
+        predict_flops = flops.forward_flops(spec, record["layers"]) * record["n_test"]
+        rows.append({
+            "name": name,
+            "status": "done",
+            "fit_seconds": record["fit_seconds"],
+            "predict_seconds": record["predict_seconds"],
+            "predict_batch_size": record.get("predict_batch_size"),
+            "epochs_run": record["epochs_run"],
+            "mean_epoch_seconds": sum(epoch_seconds) / len(epoch_seconds),
+            "train_flops_per_epoch": per_epoch,
+            "achieved_flops_per_s": achieved,
+            "mfu": achieved / peak if peak else None,
+            "flop_bound_seconds": (per_epoch * record["epochs_run"] + predict_flops) / peak
+            if peak else None,
+            "peak_rss_mb": record.get("peak_rss_mb"),
+            "precision": settings.precision,
+        })  # fmt: skip
+    return rows
+
+
+def runs_history(folder: Path) -> dict:
+    from nnlab.training import read_history
+
+    return read_history(folder / "history.csv")
+
+
+def measure_predict(build: Path, profile: str, seed: int, name: str = "imdb-rnn") -> dict:
+    """Prediction time on the test set at Keras's default batch (32) and at nnlab's batch."""
+    import keras
+
+    from nnlab import preprocess
+
+    folder = runs.run_dir(build, profile, name, seed)
+    record = runs.read_record(folder)
+    dataset = data.load(SPECS[name].dataset, fetch=False)
+    prepared = preprocess.prepare(dataset, record["inputs"]["settings"]["train_limit"],
+                                  record["inputs"]["settings"]["test_limit"])  # fmt: skip
+    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    model.predict(prepared.x_test[:64], verbose=0)  # warm-up: graph tracing is not prediction
+    timings = {}
+    for batch in (32, config.PREDICT_BATCH_SIZE):
+        started = time.perf_counter()
+        model.predict(prepared.x_test, batch_size=batch, verbose=0)
+        timings[str(batch)] = time.perf_counter() - started
+    return {"model": name, "seconds_by_batch": timings,
+            "speedup": timings["32"] / timings[str(config.PREDICT_BATCH_SIZE)]}  # fmt: skip
+
+
+def bench(build: Path, profile: str, seed: int, report_config: dict, with_predict: bool,
+          log=print) -> dict:  # fmt: skip
+    from nnlab.report.make import make_report
+
+    cpu = flops.cpu_info()
+    peak = flops.peak_flops(cpu)
+    stages: list[dict] = []
+    for name in data.DATASETS:
+        _timed(stages, f"load {name}", lambda name=name: data.load(name, fetch=False, log=log))
+    shutil.rmtree(build / "cache" / "figures", ignore_errors=True)
+    cold = _timed(stages, "render (cold: all figures drawn)", lambda: make_report(
+        build, profile, [seed], ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
+    warm = _timed(stages, "render (warm: figures reused)", lambda: make_report(
+        build, profile, [seed], ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
+    rows = run_rows(build, profile, seed, peak)
+    done = [row for row in rows if row["status"] == "done"]
+    result = {
+        "profile": profile,
+        "device": {**cpu, "peak_flops_per_s": peak,
+                   "peak_formula": "cores × fp32 lanes × FMA units × 2 × clock"},  # fmt: skip
+        "runs": rows,
+        "stages": stages,
+        "render_cold": cold,
+        "render_warm": warm,
+        "training_total_seconds": sum(r["fit_seconds"] + r["predict_seconds"] for r in done),
+        "flop_bound_total_seconds": sum(r["flop_bound_seconds"] or 0 for r in done) if peak
+        else None,
+    }  # fmt: skip
+    if peak and result["flop_bound_total_seconds"]:
+        result["ratio_to_flop_bound"] = (
+            result["training_total_seconds"] / result["flop_bound_total_seconds"]
+        )
+    if with_predict:
+        result["predict_batch_check"] = _timed(
+            stages, "imdb-rnn predict at batch 32 and 1024",
+            lambda: measure_predict(build, profile, seed))  # fmt: skip
+    atomic_write_json(build / "bench.json", result)
+    return result
+
+
+def table(result: dict) -> str:
+    device = result["device"]
+    peak = (device["peak_flops_per_s"] or 0) / 1e9
+    lines = [f"device: {device['model']}, {device['cores']} cores, peak {peak:.1f} GFLOP/s fp32"]
+    lines.append(
+        f"{'run':<11} {'fit s':>8} {'pred s':>7} {'epochs':>6} {'s/epoch':>8} {'GFLOP/s':>8} "
+        f"{'MFU':>6}"
+    )
+    for row in result["runs"]:
+        if row["status"] != "done":
+            lines.append(f"{row['name']:<11} {row['status']}")
+            continue
+        mfu = f"{row['mfu']:.0%}" if row["mfu"] is not None else "—"
+        lines.append(
+            f"{row['name']:<11} {row['fit_seconds']:>8.1f} {row['predict_seconds']:>7.2f} "
+            f"{row['epochs_run']:>6} {row['mean_epoch_seconds']:>8.2f} "
+            f"{row['achieved_flops_per_s'] / 1e9:>8.1f} {mfu:>6}"
+        )
+    for stage in result["stages"]:
+        lines.append(f"{stage['stage']:<40} {stage['seconds']:>7.2f}s  "
+                     f"peak RSS {stage['peak_rss_mb']:.0f} MB")  # fmt: skip
+    lines.append(f"training + prediction: {result['training_total_seconds']:.0f}s; "
+                 f"FLOP-bound limit {result.get('flop_bound_total_seconds') or 0:.0f}s; "
+                 f"ratio {result.get('ratio_to_flop_bound', float('nan')):.2f}")  # fmt: skip
+    return "\n".join(lines)

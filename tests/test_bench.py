@@ -1,0 +1,77 @@
+"""FLOP counting by hand, and `nnlab bench` in the quick profile writing valid JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_nnlab
+
+from nnlab import flops
+from nnlab.models import SPECS, ModelSpec
+
+
+def test_forward_flops_by_hand():
+    spec = ModelSpec("toy", "boston", "rnn", (13, 1), (
+        ("Conv1D", {"filters": 4, "kernel_size": 2}), ("LSTM", {"units": 3}),
+        ("Dense", {"units": 2}),
+    ), "mse", ())  # fmt: skip
+    layers = [{"output_shape": [None, 12, 4]}, {"output_shape": [None, 3]},
+              {"output_shape": [None, 2]}]  # fmt: skip
+    conv = 2 * 2 * 1 * 4 * 12  # taps × in channels × filters × positions
+    lstm = 12 * 2 * 4 * 3 * (4 + 3)  # steps × 4 gates × units × (input + units)
+    dense = 2 * 3 * 2
+    assert flops.forward_flops(spec, layers) == conv + lstm + dense
+    assert flops.epoch_flops(spec, layers, 10, 2) == 3 * 10 * (conv + lstm + dense) + 2 * (
+        conv + lstm + dense
+    )
+
+
+def test_mnist_cnn_forward_flops():
+    layers = [{"output_shape": shape} for shape in (
+        [None, 26, 26, 32], [None, 13, 13, 32], [None, 11, 11, 64], [None, 5, 5, 64],
+        [None, 3, 3, 64], [None, 576], [None, 64], [None, 10])]  # fmt: skip
+    expected = 2 * (9 * 1 * 32 * 26 * 26 + 9 * 32 * 64 * 11 * 11 + 9 * 64 * 64 * 3 * 3
+                    + 576 * 64 + 64 * 10)  # fmt: skip
+    assert flops.forward_flops(SPECS["mnist-cnn"], layers) == expected
+
+
+def test_peak_flops_formula():
+    cpu = {"cores": 2, "fp32_lanes": 8, "fma_units": 2, "clock_ghz": 2.5}
+    assert flops.peak_flops(cpu) == 2 * 8 * 2 * 2 * 2.5e9
+    assert flops.peak_flops({**cpu, "clock_ghz": None}) is None
+
+
+@pytest.mark.slow
+def test_bench_writes_json(quick_build, data_dir):
+    result = run_nnlab(["bench", "--profile", "quick", "--no-predict-check"], data_dir,
+                       quick_build)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    bench = json.loads((quick_build / "bench.json").read_text())
+    assert bench["device"]["cores"] >= 1
+    assert [row["name"] for row in bench["runs"]] == list(SPECS)
+    for row in bench["runs"]:
+        assert row["status"] == "done" and row["train_flops_per_epoch"] > 0
+        assert row["achieved_flops_per_s"] > 0
+    stages = [stage["stage"] for stage in bench["stages"]]
+    assert "load imdb" in stages and any(s.startswith("render (warm") for s in stages)
+    assert all(stage["peak_rss_mb"] > 0 for stage in bench["stages"])
+
+
+@pytest.mark.slow
+def test_warm_report_imports_no_tensorflow(quick_build, data_dir, rendered):
+    """Rendering from saved runs never loads TensorFlow (it would cost seconds)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO, nnlab_env
+
+    code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+            "sys.argv = ['nnlab', 'build', '--profile', 'quick', '--format', 'html']; "
+            "from nnlab.cli import main; main()")  # fmt: skip
+    env = nnlab_env(data_dir, quick_build)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "0 run(s) trained" in result.stderr
