@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -119,11 +120,20 @@ def commit(workdir: Path, record: dict, final: Path) -> None:
         file.name: sha256_file(file) for file in sorted(workdir.iterdir()) if file.is_file()
     }
     atomic_write_json(workdir / RECORD, record)
+    _fault_pause("commit")
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)
     workdir.rename(final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _fault_pause(stage: str) -> None:
+    """Fault-injection hook for the tests: NNLAB_FAULT_PAUSE=<stage> sleeps there, so a test
+    can kill the process at that exact point."""
+    if os.environ.get("NNLAB_FAULT_PAUSE") == stage:
+        print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(60)
 
 
 def new_workdir(final: Path) -> Path:

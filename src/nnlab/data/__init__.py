@@ -68,7 +68,13 @@ def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
     else:
         archive = archives.ARCHIVES[name]
         log(f"{name}: fetching {archive.label}")
-        path = archives.fetch(name, root / "archives", log=log)
+        try:
+            path = archives.fetch(name, root / "archives", log=log)
+        except NnlabError as exc:
+            raise NnlabError(
+                f"dataset '{name}' is not cached and could not be fetched ({exc}); "
+                f"when online, run: nnlab data fetch {name}"
+            ) from None
         arrays = _CONVERTERS[name](path)
         meta = {"source": archive.label, "archive_sha256": archive.sha256}
     meta = cache.store(name, arrays, meta, root)

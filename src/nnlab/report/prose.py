@@ -47,7 +47,12 @@ def render_all(
             )
 
         text = EQUATION.sub(as_image, text)
-        rendered[name] = Markup(markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS))
+        html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
+        # Wide tables scroll sideways on a phone instead of widening the page.
+        html = html.replace("<table>", '<div class="scroll"><table>').replace(
+            "</table>", "</table></div>"
+        )
+        rendered[name] = Markup(html)
     return rendered
 
 
