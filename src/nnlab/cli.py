@@ -127,11 +127,8 @@ def _plans(dataset, kind, profile, seed, repeats, config_path, fetch=False):
     return pipeline.plan(_build_dir(), profile, specs, seeds, overrides, fetch=fetch)
 
 
-@cli.command("train")
-@_selection_options
-@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
-def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> None:
-    """Train the runs that are missing or out of date; finished runs are kept."""
+def _train(dataset, kind, profile, seed, repeats, config_path, quiet, then=None):
+    """Under the build lock: clean leftovers, train what is missing, then call `then()`."""
     from nnlab import pipeline
     from nnlab.lock import build_lock
     from nnlab.runs import clean_leftovers
@@ -143,6 +140,18 @@ def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> 
         # Keras's live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
         trained = pipeline.train_missing(plans, verbose=verbose, echo=_emit)
+        if then is not None:
+            _emit(f"{len(trained)} run(s) trained; rendering")
+            then()
+    return plans, trained
+
+
+@cli.command("train")
+@_selection_options
+@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> None:
+    """Train the runs that are missing or out of date; finished runs are kept."""
+    plans, trained = _train(dataset, kind, profile, seed, repeats, config_path, quiet)
     done = sum(p.status.state == "done" for p in plans)
     click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
 
@@ -207,20 +216,10 @@ def report_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt
 @click.option("--quiet", is_flag=True, help="No Keras progress bars.")
 def build_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt, quiet) -> None:
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
-    from nnlab import pipeline
-    from nnlab.lock import build_lock
-    from nnlab.runs import clean_leftovers
-
     if dataset or kind:
         raise NnlabError("build covers all six runs; use nnlab train for a subset")
-    build = _build_dir()
-    with build_lock(build):
-        clean_leftovers(build)
-        plans = _plans(None, None, profile, seed, repeats, config_path, fetch=True)
-        verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
-        trained = pipeline.train_missing(plans, verbose=verbose, echo=_emit)
-        _emit(f"{len(trained)} run(s) trained; rendering")
-        _render(profile, seed, repeats, config_path, lang, fmt)
+    _train(None, None, profile, seed, repeats, config_path, quiet,
+           then=lambda: _render(profile, seed, repeats, config_path, lang, fmt))  # fmt: skip
 
 
 @cli.command("freeze")
