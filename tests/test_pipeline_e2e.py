@@ -155,3 +155,16 @@ def test_second_build_refused_while_locked(tmp_path, data_dir):
         result = run_nnlab(["train", "--profile", "quick", "--dataset", "boston"], data_dir, build)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("nnlab: error: another nnlab process")
+
+
+def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
+    build = tmp_path / "build"
+    base = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn"]
+    assert run_nnlab(base, data_dir, build).returncode == 0
+    float32 = folder_digest(run_folder(build, "boston-cnn"))
+    result = run_nnlab([*base, "--precision", "mixed_bfloat16"], data_dir, build)
+    assert result.returncode == 0, result.stderr
+    reduced = runs.read_record(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")
+    assert reduced["inputs"]["settings"]["precision"] == "mixed_bfloat16"
+    assert np.isfinite(reduced["metrics"]["mae"])
+    assert folder_digest(run_folder(build, "boston-cnn")) == float32

@@ -113,21 +113,29 @@ def _selection_options(function):
         "--config", "config_path", type=click.Path(path_type=Path), default=None,
         help="Report and training config (default report/report.toml).",
     )(function)  # fmt: skip
+    function = click.option(
+        "--precision", type=click.Choice(config.PRECISIONS), default="float32",
+        show_default=True, help="mixed_bfloat16: for CPUs with native bf16 and GPUs.",
+    )(function)  # fmt: skip
     return click.option("--dataset", type=click.Choice(data.DATASETS), help="One dataset only.")(
         function
     )
 
 
-def _plans(dataset, kind, profile, seed, repeats, config_path, fetch=False):
+def _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=False):
     from nnlab import pipeline, projectconfig
 
     overrides = projectconfig.load(config_path).training
+    if precision != "float32":
+        overrides = {
+            name: {**overrides.get(name, {}), "precision": precision} for name in models.SPECS
+        }
     specs = models.select(dataset, kind)
     seeds = [seed + offset for offset in range(repeats)]
     return pipeline.plan(_build_dir(), profile, specs, seeds, overrides, fetch=fetch)
 
 
-def _train(dataset, kind, profile, seed, repeats, config_path, quiet, then=None):
+def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet, then=None):
     """Under the build lock: clean leftovers, train what is missing, then call `then()`."""
     from nnlab import pipeline
     from nnlab.lock import build_lock
@@ -136,7 +144,7 @@ def _train(dataset, kind, profile, seed, repeats, config_path, quiet, then=None)
     build = _build_dir()
     with build_lock(build):
         clean_leftovers(build)
-        plans = _plans(dataset, kind, profile, seed, repeats, config_path, fetch=True)
+        plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=True)
         # Keras's live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
         trained = pipeline.train_missing(plans, verbose=verbose, echo=_emit)
@@ -149,9 +157,9 @@ def _train(dataset, kind, profile, seed, repeats, config_path, quiet, then=None)
 @cli.command("train")
 @_selection_options
 @click.option("--quiet", is_flag=True, help="No Keras progress bars.")
-def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> None:
+def train_command(dataset, kind, profile, seed, repeats, config_path, precision, quiet) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
-    plans, trained = _train(dataset, kind, profile, seed, repeats, config_path, quiet)
+    plans, trained = _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet)
     done = sum(p.status.state == "done" for p in plans)
     click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
 
@@ -159,9 +167,9 @@ def train_command(dataset, kind, profile, seed, repeats, config_path, quiet) -> 
 @cli.command("runs")
 @_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def runs_command(dataset, kind, profile, seed, repeats, config_path, as_json) -> None:
+def runs_command(dataset, kind, profile, seed, repeats, config_path, precision, as_json) -> None:
     """List the runs of a profile with their status and test metrics."""
-    plans = _plans(dataset, kind, profile, seed, repeats, config_path)
+    plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision)
     rows = [p.status.as_dict() for p in plans]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -183,7 +191,7 @@ def _report_options(function):
     )(function)  # fmt: skip
 
 
-def _render(profile, seed, repeats, config_path, lang, fmt) -> None:
+def _render(profile, seed, repeats, config_path, precision, lang, fmt) -> None:
     from nnlab import projectconfig
     from nnlab.report.make import make_report
 
@@ -191,7 +199,9 @@ def _render(profile, seed, repeats, config_path, lang, fmt) -> None:
     formats = ["html", "pdf"] if fmt == "all" else [fmt]
     report_config = projectconfig.load(config_path).report
     seeds = [seed + offset for offset in range(repeats)]
-    timings = make_report(_build_dir(), profile, seeds, langs, formats, report_config, _emit)
+    timings = make_report(
+        _build_dir(), profile, seeds, langs, formats, report_config, _emit, precision
+    )
     build = _build_dir()
     for key, seconds in timings.items():
         _emit(f"  {key}: {seconds:.1f}s")
@@ -203,23 +213,30 @@ def _render(profile, seed, repeats, config_path, lang, fmt) -> None:
 @cli.command("report")
 @_selection_options
 @_report_options
-def report_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt) -> None:
+def report_command(
+    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt
+) -> None:
     """Render the report from saved runs (never trains)."""
     if dataset or kind:
         raise NnlabError("the report covers all six runs; --dataset/--model are for train")
-    _render(profile, seed, repeats, config_path, lang, fmt)
+    _render(profile, seed, repeats, config_path, precision, lang, fmt)
 
 
 @cli.command("build")
 @_selection_options
 @_report_options
 @click.option("--quiet", is_flag=True, help="No Keras progress bars.")
-def build_command(dataset, kind, profile, seed, repeats, config_path, lang, fmt, quiet) -> None:
+def build_command(
+    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt, quiet
+) -> None:
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
     if dataset or kind:
         raise NnlabError("build covers all six runs; use nnlab train for a subset")
-    _train(None, None, profile, seed, repeats, config_path, quiet,
-           then=lambda: _render(profile, seed, repeats, config_path, lang, fmt))  # fmt: skip
+
+    def render() -> None:
+        _render(profile, seed, repeats, config_path, precision, lang, fmt)
+
+    _train(None, None, profile, seed, repeats, config_path, precision, quiet, then=render)
 
 
 @cli.command("freeze")

@@ -36,7 +36,7 @@ def plan(
         settings = settings_for(spec.dataset, profile, overrides.get(spec.name))
         for seed in seeds:
             key, inputs = runs.run_key(spec, settings, checksums[spec.dataset], seed)
-            path = runs.run_dir(build, profile, spec.name, seed)
+            path = runs.run_dir(build, profile, spec.name, seed, settings.precision)
             state = runs.status(path, spec.name, key)
             plans.append(Plan(spec, settings, seed, path, state, key, inputs))
     return plans

@@ -31,7 +31,7 @@ class RunResult:
         return self.record.get("status") == "failed"
 
 
-def _read(folder: Path, name: str) -> RunResult:
+def read_run(folder: Path, name: str) -> RunResult:
     record = runs.read_record(folder)
     history = read_history(folder / "history.csv") if (folder / "history.csv").exists() else {}
     y_true = outputs = None
@@ -41,28 +41,33 @@ def _read(folder: Path, name: str) -> RunResult:
     return RunResult(name, record, history, y_true, outputs, folder)
 
 
-def locate(build: Path, profile: str, name: str, seed: int) -> Path | None:
+def locate(build: Path, profile: str, name: str, seed: int, precision: str) -> Path | None:
     """The run folder for the report: the build's own run first, then the frozen copy."""
-    for root in (build / "runs", FROZEN_ROOT):
-        folder = root / profile / name / f"seed-{seed}"
+    own = runs.run_dir(build, profile, name, seed, precision)
+    frozen = runs.run_dir(FROZEN_ROOT.parent, profile, name, seed, precision)
+    frozen = FROZEN_ROOT / frozen.relative_to(FROZEN_ROOT.parent / "runs")
+    for folder in (own, frozen):
         if (folder / runs.RECORD).exists():
             return folder
     return None
 
 
-def load_all(build: Path, profile: str, names: list[str], seeds: list[int]) -> dict:
+def load_all(
+    build: Path, profile: str, names: list[str], seeds: list[int], precision: str = "float32"
+) -> dict:
     """{name: [RunResult per seed]}; a missing run is one error line naming the fix."""
     found = {}
     for name in names:
         found[name] = []
         for seed in seeds:
-            folder = locate(build, profile, name, seed)
+            folder = locate(build, profile, name, seed, precision)
             if folder is None:
+                option = "" if precision == "float32" else f" --precision {precision}"
                 raise NnlabError(
                     f"run {name} (seed {seed}, {profile} profile) is missing; make it with: "
-                    f"nnlab train --profile {profile} --seed {seed}"
+                    f"nnlab train --profile {profile} --seed {seed}{option}"
                 )
-            found[name].append(_read(folder, name))
+            found[name].append(read_run(folder, name))
     return found
 
 

@@ -58,8 +58,10 @@ def run_key(
     return hashlib.sha256(canonical.encode()).hexdigest(), inputs
 
 
-def run_dir(build: Path, profile: str, name: str, seed: int) -> Path:
-    return build / "runs" / profile / name / f"seed-{seed}"
+def run_dir(build: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
+    """Float32 runs live in seed-<n>; other precisions beside them, so both can be compared."""
+    suffix = "" if precision == "float32" else f"-{precision}"
+    return build / "runs" / profile / name / f"seed-{seed}{suffix}"
 
 
 @dataclass

@@ -53,14 +53,45 @@ def digit_lookup(found: dict):
     return Lookup()
 
 
+def precision_rows(build: Path, profile: str, seed: int, labs: list[ctx.Lab]) -> list[dict]:
+    """Each model at float32 and at the reduced precision: training time and main metric."""
+    from nnlab.results import locate, read_run
+
+    rows = []
+    for lab in labs:
+        key = "accuracy" if lab.task == "classification" else "mae"
+        for run in lab.runs.values():
+            folder = locate(build, profile, run.name, seed, "float32")
+            if folder is None or run.failed:
+                continue
+            base = read_run(folder, run.name).record
+            if base.get("status") != "done":
+                continue
+            rows.append(
+                {
+                    "name": run.name,
+                    "metric": key,
+                    "fit_float32": base["fit_seconds"],
+                    "fit_reduced": run.record["fit_seconds"],
+                    "speedup": base["fit_seconds"] / run.record["fit_seconds"],
+                    "metric_float32": base["metrics"][key],
+                    "metric_reduced": run.record["metrics"][key],
+                }
+            )
+    return rows
+
+
 def make_report(
     build: Path, profile: str, seeds: list[int], langs: list[str], formats: list[str],
-    report_config: dict, log=print,
+    report_config: dict, log=print, precision: str = "float32",
 ) -> dict:  # fmt: skip
-    found = load_all(build, profile, list(MODEL_NAMES), seeds)
+    found = load_all(build, profile, list(MODEL_NAMES), seeds, precision)
     labs = ctx.build_labs(found)
     sample_data = _samples_for(build, labs, log)
     meta = build_meta(report_config, profile, seeds)
+    meta["precision"] = precision
+    if precision != "float32":  # set the runs beside their float32 twins, where those exist
+        meta["precision_rows"] = precision_rows(build, profile, seeds[0], labs)
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
                      log=log)  # fmt: skip
     for lang in langs:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import shlex
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -222,29 +224,47 @@ def render(
     build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
     samples: dict, test_images=None, paths: Paths | None = None, log=print,
 ) -> dict:  # fmt: skip
-    """Write the requested editions; returns timings per (format, lang)."""
+    """Write the requested editions, one process per language; returns timings."""
+    global _JOB
     paths = paths or Paths(build)
-    env = make_env(paths)
-    comparisons = {lab.name: ctx.comparison(lab) for lab in labs}
-    timings = {}
+    comparisons = {lab.name: ctx.comparison(lab) for lab in labs}  # once, shared by editions
     ensure_dir(paths.site)
-    for lang in langs:
-        started = time.perf_counter()
-        values, store = edition_context(lang, labs, paths, samples, test_images, meta, comparisons)
-        timings[f"context-{lang}"] = time.perf_counter() - started
-        if "html" in formats:
-            started = time.perf_counter()
-            html = env.get_template("report.html").render(**values, medium="html")
-            atomic_write_text(paths.site / lang / "index.html", html)
-            timings[f"html-{lang}"] = time.perf_counter() - started
-        if "pdf" in formats:
-            started = time.perf_counter()
-            html = env.get_template("report.html").render(**values, medium="pdf")
-            write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
-            timings[f"pdf-{lang}"] = time.perf_counter() - started
-        log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
+    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log)
+    if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # The editions are independent and WeasyPrint is single-threaded: one core each.
+        # Forked workers inherit _JOB, so nothing large is pickled.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(langs), mp_context=context) as pool:
+            results = list(pool.map(_render_edition, langs))
+    else:
+        results = [_render_edition(lang) for lang in langs]
+    _JOB = None
     if "html" in formats:
-        write_site_root(env, paths, meta)
+        write_site_root(make_env(paths), paths, meta)
+    return {key: value for timings in results for key, value in timings.items()}
+
+
+_JOB: tuple | None = None  # what _render_edition works on (set by render before forking)
+
+
+def _render_edition(lang: str) -> dict:
+    build, labs, formats, meta, samples, test_images, paths, comparisons, log = _JOB
+    env = make_env(paths)
+    timings = {}
+    started = time.perf_counter()
+    values, store = edition_context(lang, labs, paths, samples, test_images, meta, comparisons)
+    timings[f"context-{lang}"] = time.perf_counter() - started
+    if "html" in formats:
+        started = time.perf_counter()
+        html = env.get_template("report.html").render(**values, medium="html")
+        atomic_write_text(paths.site / lang / "index.html", html)
+        timings[f"html-{lang}"] = time.perf_counter() - started
+    if "pdf" in formats:
+        started = time.perf_counter()
+        html = env.get_template("report.html").render(**values, medium="pdf")
+        write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
+        timings[f"pdf-{lang}"] = time.perf_counter() - started
+    log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
     return timings
 
 
