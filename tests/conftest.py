@@ -74,3 +74,21 @@ def rendered(quick_build, data_dir) -> Path:
     result = run_nnlab(["report", "--profile", "quick"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr[-3000:]
     return quick_build
+
+
+@pytest.fixture(autouse=True)
+def no_network(request, monkeypatch):
+    """Tests reach no network unless marked `network` (subprocesses run with NNLAB_OFFLINE=1
+    on the fixture cache, so they never fetch)."""
+    if request.node.get_closest_marker("network"):
+        return
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"test tried to reach the network: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -118,6 +118,13 @@ def test_pdf_has_toc_sections_and_page_numbers(rendered, lang):
     assert reader.pages[5].extract_text().strip().splitlines()[-1].strip() == "6"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_pdf_has_no_empty_pages(rendered, lang):
+    reader = PdfReader(rendered / f"report.{lang}.pdf")
+    empty = [n + 1 for n, page in enumerate(reader.pages) if len(page.extract_text().strip()) < 5]
+    assert empty == []
+
+
 def test_catalogs_complete_in_both_languages():
     vi, en = catalog(LOCALE, "vi"), catalog(LOCALE, "en")
     assert set(vi) == set(en)
