@@ -12,7 +12,6 @@ import numpy as np
 
 from nnlab import config, metrics, stats
 from nnlab.data import archives
-from nnlab.models import SPECS
 from nnlab.results import RunResult
 from nnlab.training import HANDMADE_HOUSES
 
@@ -255,7 +254,3 @@ def data_sources(labs: list[Lab]) -> dict[str, dict]:
         }
         for lab in labs
     }
-
-
-def spec_of(name: str):
-    return SPECS[name]

@@ -10,7 +10,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from nnlab import figures
@@ -304,14 +303,3 @@ def build_meta(report_config: dict, profile: str, seeds: list[int]) -> dict:
         "environment": ctx.environment(),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-
-
-def test_images_from_cache() -> np.ndarray | None:
-    """MNIST test images for the error gallery, when the data cache has them."""
-    from nnlab.data import cache
-
-    try:
-        loaded = cache.load("mnist", cache.data_dir())
-    except cache.CorruptCache:
-        return None
-    return None if loaded is None else loaded[0]["x_test"]
