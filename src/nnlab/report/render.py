@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import multiprocessing
 import shlex
 import sys
@@ -13,7 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from nnlab import figures
-from nnlab.fsutil import atomic_write, atomic_write_text, ensure_dir
+from nnlab.fsutil import atomic_write, atomic_write_json, atomic_write_text, ensure_dir
 from nnlab.report import context as ctx
 from nnlab.report import prose
 from nnlab.report.assets import FigureStore
@@ -226,7 +228,9 @@ def render(
     """Write the requested editions, one process per language; returns timings."""
     global _JOB
     paths = paths or Paths(build)
-    comparisons = {lab.name: ctx.comparison(lab) for lab in labs}  # once, shared by editions
+    comparisons = {
+        lab.name: cached_comparison(lab, paths.build / "cache" / "stats") for lab in labs
+    }
     ensure_dir(paths.site)
     _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log)
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -241,6 +245,20 @@ def render(
     if "html" in formats:
         write_site_root(make_env(paths), paths, meta)
     return {key: value for timings in results for key, value in timings.items()}
+
+
+def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict | None:
+    """The bootstrap and paired test for a lab, reused while its predictions are unchanged."""
+    if not lab.complete:
+        return None
+    digests = [run.record.get("files", {}).get("predictions.npz") for run in lab.runs.values()]
+    key = hashlib.sha256(json.dumps([lab.name, digests]).encode()).hexdigest()
+    path = cache_dir / f"{key}.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    result = ctx.comparison(lab)
+    atomic_write_json(path, result)
+    return result
 
 
 _JOB: tuple | None = None  # what _render_edition works on (set by render before forking)
