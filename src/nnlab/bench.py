@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import resource
 import shutil
+import statistics
 import time
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[d
         epoch_seconds = history.get("epoch_seconds") or [
             record["fit_seconds"] / record["epochs_run"]
         ]
-        achieved = per_epoch / (sum(epoch_seconds) / len(epoch_seconds))
+        # The median epoch: robust to an epoch slowed by other work on the machine.
+        typical_epoch = statistics.median(epoch_seconds)
+        achieved = per_epoch / typical_epoch
         predict_flops = flops.forward_flops(spec, record["layers"]) * record["n_test"]
         rows.append({
             "name": name,
@@ -52,7 +55,8 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[d
             "predict_seconds": record["predict_seconds"],
             "predict_batch_size": record.get("predict_batch_size"),
             "epochs_run": record["epochs_run"],
-            "mean_epoch_seconds": sum(epoch_seconds) / len(epoch_seconds),
+            "epoch_seconds": epoch_seconds,
+            "median_epoch_seconds": typical_epoch,
             "train_flops_per_epoch": per_epoch,
             "achieved_flops_per_s": achieved,
             "mfu": achieved / peak if peak else None,
@@ -147,7 +151,7 @@ def table(result: dict) -> str:
         mfu = f"{row['mfu']:.0%}" if row["mfu"] is not None else "—"
         lines.append(
             f"{row['name']:<11} {row['fit_seconds']:>8.1f} {row['predict_seconds']:>7.2f} "
-            f"{row['epochs_run']:>6} {row['mean_epoch_seconds']:>8.2f} "
+            f"{row['epochs_run']:>6} {row['median_epoch_seconds']:>8.2f} "
             f"{row['achieved_flops_per_s'] / 1e9:>8.1f} {mfu:>6}"
         )
     for stage in result["stages"]:
