@@ -185,3 +185,20 @@ def test_missing_run_is_one_line(tmp_path, data_dir):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "is missing; make it with: nnlab train" in lines[0]
+
+
+def test_frozen_results_render_without_runs_or_data(rendered, data_dir, tmp_path):
+    """The GitHub Pages path: `nnlab freeze`, then render elsewhere from results/ alone."""
+    project = tmp_path / "clone"
+    project.mkdir()
+    frozen = run_nnlab(["freeze", "--profile", "quick", "--to", str(project / "results")],
+                       data_dir, rendered)  # fmt: skip
+    assert frozen.returncode == 0, frozen.stderr
+    assert not list((project / "results").rglob("model.keras"))
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html"], tmp_path / "no-data",
+                       tmp_path / "fresh-build", cwd=project)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = parse(tmp_path / "fresh-build" / "site" / "en" / "index.html")
+    assert len(page.metric_cells) == 28
+    for src in page.images:
+        assert (tmp_path / "fresh-build" / "site" / "en" / src).is_file()
