@@ -57,6 +57,10 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
+    def pvalue(self, value: float) -> str:
+        """A p-value: four decimals, or "< 0.0001" when smaller."""
+        return f"< {self.num(0.0001, 4)}" if value < 0.0001 else f"= {self.num(value, 4)}"
+
     def pct(self, value, digits: int = 2) -> str:
         if value is None:
             return "—"
