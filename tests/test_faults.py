@@ -117,3 +117,20 @@ def test_no_network_and_no_data_is_one_line(tmp_path):
     assert last.startswith("nnlab: error: dataset 'mnist' is not cached")
     assert "nnlab data fetch mnist" in last
     assert "Traceback" not in result.stderr
+
+
+def test_failed_run_is_shown_in_the_report(rendered, data_dir, tmp_path):
+    build = tmp_path / "copy"
+    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    config = tmp_path / "report.toml"
+    config.write_text("[training.boston-cnn]\nlearning_rate = 1e30\n", encoding="utf-8")
+    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn",
+            "--config", str(config)]  # fmt: skip
+    assert run_nnlab(args, data_dir, build).returncode == 0
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en"],
+                       data_dir, build)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    html = (build / "site" / "en" / "index.html").read_text(encoding="utf-8")
+    assert "Run boston-cnn failed: loss became NaN" in html
+    assert "No test results: at least one run of this lab failed" in html
+    assert 'data-metric="mnist-cnn-accuracy"' in html  # the other labs are still reported

@@ -3,12 +3,13 @@ Babel) and language-aware number formatting. A string missing from a catalog is 
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, format_scientific
 
 from nnlab.errors import NnlabError
 
@@ -52,8 +53,10 @@ class Translator:
 
     def num(self, value, digits: int = 0) -> str:
         """Grouped digits and the language's decimal mark, e.g. 54,000.5 / 54.000,5."""
-        if value is None:
+        if value is None or not math.isfinite(value):  # a failed run's NaN loss shows as a dash
             return "—"
+        if abs(value) >= 1e15:  # beyond fixed-point range (an absurd learning rate, say)
+            return format_scientific(value, format="0.##E0", locale=self.locale)
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
@@ -62,6 +65,6 @@ class Translator:
         return f"< {self.num(0.0001, 4)}" if value < 0.0001 else f"= {self.num(value, 4)}"
 
     def pct(self, value, digits: int = 2) -> str:
-        if value is None:
+        if value is None or not math.isfinite(value):
             return "—"
         return format_percent(value, format="#,##0." + "0" * digits + "%", locale=self.locale)
