@@ -202,3 +202,15 @@ def test_frozen_results_render_without_runs_or_data(rendered, data_dir, tmp_path
     assert len(page.metric_cells) == 28
     for src in page.images:
         assert (tmp_path / "fresh-build" / "site" / "en" / src).is_file()
+
+
+def test_svgs_use_only_fonts_the_reader_has(rendered):
+    """Equations are outlines (mathtext's STIX/CM fonts exist only inside Matplotlib); charts
+    name only DejaVu Sans, which the set-up installs."""
+    site = rendered / "site" / "en"
+    for svg in (site / "eq").glob("*.svg"):
+        assert "font-family" not in svg.read_text(), svg.name
+    fonts = set()
+    for svg in (site / "figures").glob("*.svg"):
+        fonts |= set(re.findall(r"font-family: ?'([^']+)'", svg.read_text()))
+    assert fonts == {"DejaVu Sans"}

@@ -136,10 +136,15 @@ def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str,
 
 
 def equation(latex: str) -> str:
-    """A display equation rendered with Matplotlib's mathtext (no LaTeX install needed)."""
-    fig = plt.figure(figsize=(0.01, 0.01))
-    fig.text(0, 0, f"${latex}$", fontsize=13)
-    return to_svg(fig)
+    """A display equation rendered with Matplotlib's mathtext (no LaTeX install needed).
+
+    Glyphs become paths here: mathtext draws symbols from fonts bundled with Matplotlib (STIX,
+    Computer Modern) that browsers and WeasyPrint do not have.
+    """
+    with plt.rc_context({"svg.fonttype": "path"}):
+        fig = plt.figure(figsize=(0.01, 0.01))
+        fig.text(0, 0, f"${latex}$", fontsize=13)
+        return to_svg(fig)
 
 
 def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
