@@ -137,13 +137,16 @@ def test_catalogs_complete_in_both_languages():
 
 def test_prose_parallel_in_both_languages():
     assert section_names(CONTENT, "vi") == section_names(CONTENT, "en")
+    total = 0
     for name in section_names(CONTENT, "en"):
         levels = {
             lang: [len(m) for m in re.findall(r"^(#+) ", (CONTENT / lang / f"{name}.md")
                                               .read_text(), re.M)]
             for lang in LANGUAGES
         }  # fmt: skip
-        assert levels["vi"] == levels["en"] and levels["en"], name
+        assert levels["vi"] == levels["en"], name
+        total += len(levels["en"])
+    assert total > 30
 
 
 def test_user_text_is_escaped(rendered, data_dir, tmp_path):
