@@ -1,0 +1,106 @@
+"""Which charts each lab shows, drawn through the figure store (reused while unchanged)."""
+
+from __future__ import annotations
+
+from nnlab import figures
+from nnlab.report import context as ctx
+from nnlab.report.assets import FigureStore
+
+CLASS_NAMES = {"mnist": [str(d) for d in range(10)], "imdb": ["neg", "pos"]}
+SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
+                    "imdb": ("label_mse", "label_mae", "label_rmse", "accuracy"),
+                    "boston": ("mse", "mae", "rmse")}  # fmt: skip
+
+
+def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str, str]:
+    """Every chart of one lab, as relative URLs."""
+    runs = lab.runs
+    inputs = {kind: run.record.get("files") for kind, run in runs.items()}
+    out = {}
+    if lab.name == "mnist" and "mnist" in samples:
+        digits = samples["mnist"]
+        out["samples"] = store.get(
+            "mnist-samples", digits["labels"].tolist(),
+            lambda: figures.digit_grid(digits["images"], digits["labels"], t),
+        )  # fmt: skip
+    if all(run.history for run in runs.values()):
+        metric = "accuracy" if lab.task == "classification" else "mae"
+        out["curves"] = store.get(
+            f"{lab.name}-curves", inputs,
+            lambda: figures.learning_curves(
+                {k: r.history for k, r in runs.items()}, metric,
+                {k: r.record.get("best_epoch") for k, r in runs.items()}, t),
+        )  # fmt: skip
+    if not lab.complete:
+        return out
+    names = SEED_BAR_METRICS[lab.name]
+    out["bars"] = store.get(
+        f"{lab.name}-seed-bars", inputs,
+        lambda: figures.side_by_side_bars(
+            [t(f"bar:{n}") for n in names],
+            {k: [r.record["metrics"][n] for n in names] for k, r in runs.items()},
+            t(f"bars-title:{lab.name}"), t),
+    )  # fmt: skip
+    if lab.task == "classification":
+        out["confusion"] = store.get(
+            f"{lab.name}-confusion", inputs,
+            lambda: figures.confusion_matrices(
+                {k: r.record["metrics"]["confusion_matrix"] for k, r in runs.items()},
+                [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]], t),
+        )  # fmt: skip
+        out["calibration"] = store.get(
+            f"{lab.name}-calibration",
+            inputs,
+            lambda: figures.reliability_diagram(ctx.calibration(lab), t),
+        )
+    else:
+        out["diagnostics"] = store.get(
+            "boston-diagnostics", inputs,
+            lambda: figures.regression_diagnostics(
+                runs["cnn"].y_true, {k: r.outputs.reshape(-1) for k, r in runs.items()}, t),
+        )  # fmt: skip
+    if lab.name == "imdb":
+        out["probabilities"] = store.get(
+            "imdb-probabilities", inputs,
+            lambda: figures.probability_histograms(
+                {k: r.outputs.reshape(-1) for k, r in runs.items()},
+                runs["cnn"].y_true.astype(int), t),
+        )  # fmt: skip
+    return out
+
+
+def mnist_gallery_figures(lab, store, t, test_images) -> dict[str, str]:
+    """Misclassified and disputed digits (needs the test images from the data cache)."""
+    if test_images is None or not lab.complete:
+        return {}
+    wrong = ctx.misclassified_digits(lab)
+    out = {}
+    for kind in ctx.KINDS:
+        items = wrong[kind]
+        out[f"wrong-{kind}"] = store.get(
+            f"mnist-wrong-{kind}", items,
+            lambda items=items: figures.digit_gallery(
+                test_images[[i["index"] for i in items]],
+                [t("gallery-caption", true=i["true"], pred=i["pred"],
+                   conf=t.pct(i["confidence"], 0)) for i in items]),
+        )  # fmt: skip
+    items = wrong["disagree"]
+    if items:
+        out["disagree"] = store.get(
+            "mnist-disagree", items,
+            lambda: figures.digit_gallery(
+                test_images[[i["index"] for i in items]],
+                [t("disagree-caption", true=i["true"], cnn=i["cnn"], rnn=i["rnn"])
+                 for i in items]),
+        )  # fmt: skip
+    return out
+
+
+def interval_figure(comparison: dict, task: str, t) -> str:
+    keys = ("accuracy", "f1_macro") if task == "classification" else ("mae", "rmse")
+    rows = []
+    for key in keys:
+        for side, kind in (("a", "cnn"), ("b", "rnn")):
+            item = comparison[side][key]
+            rows.append((t(f"metric:{key}"), kind, item["value"], item["low"], item["high"]))
+    return figures.interval_chart(rows, t("95% bootstrap confidence intervals"), t)
