@@ -15,6 +15,7 @@ from pathlib import Path
 from nnlab import config, data, flops, runs
 from nnlab.fsutil import atomic_write_json
 from nnlab.models import SPECS
+from nnlab.training import read_history
 
 
 def _peak_rss_mb() -> float:
@@ -40,7 +41,7 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[d
         settings = config.TrainSettings(**record["inputs"]["settings"])
         sizes = config.split_sizes(record["n_train"], settings)
         per_epoch = flops.epoch_flops(spec, record["layers"], sizes["n_fit"], sizes["n_val"])
-        history = runs_history(state.path)
+        history = read_history(state.path / "history.csv")
         epoch_seconds = history.get("epoch_seconds") or [
             record["fit_seconds"] / record["epochs_run"]
         ]
@@ -66,12 +67,6 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[d
             "precision": settings.precision,
         })  # fmt: skip
     return rows
-
-
-def runs_history(folder: Path) -> dict:
-    from nnlab.training import read_history
-
-    return read_history(folder / "history.csv")
 
 
 def measure_predict(build: Path, profile: str, seed: int, name: str = "imdb-rnn") -> dict:

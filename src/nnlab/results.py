@@ -43,10 +43,8 @@ def read_run(folder: Path, name: str) -> RunResult:
 
 def locate(build: Path, profile: str, name: str, seed: int, precision: str) -> Path | None:
     """The run folder for the report: the build's own run first, then the frozen copy."""
-    own = runs.run_dir(build, profile, name, seed, precision)
-    frozen = runs.run_dir(FROZEN_ROOT.parent, profile, name, seed, precision)
-    frozen = FROZEN_ROOT / frozen.relative_to(FROZEN_ROOT.parent / "runs")
-    for folder in (own, frozen):
+    for root in (build / "runs", FROZEN_ROOT):
+        folder = runs.run_path(root, profile, name, seed, precision)
         if (folder / runs.RECORD).exists():
             return folder
     return None

@@ -58,10 +58,15 @@ def run_key(
     return hashlib.sha256(canonical.encode()).hexdigest(), inputs
 
 
-def run_dir(build: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
-    """Float32 runs live in seed-<n>; other precisions beside them, so both can be compared."""
+def run_path(root: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
+    """A run's folder under a store root (build/runs, or the frozen results/). Float32 runs
+    live in seed-<n>; other precisions beside them, so both can be compared."""
     suffix = "" if precision == "float32" else f"-{precision}"
-    return build / "runs" / profile / name / f"seed-{seed}{suffix}"
+    return root / profile / name / f"seed-{seed}{suffix}"
+
+
+def run_dir(build: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
+    return run_path(build / "runs", profile, name, seed, precision)
 
 
 @dataclass

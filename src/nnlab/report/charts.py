@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nnlab import figures
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
@@ -69,18 +71,20 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
     return out
 
 
-def mnist_gallery_figures(lab, store, t, test_images) -> dict[str, str]:
-    """Misclassified and disputed digits (needs the test images from the data cache)."""
-    if test_images is None or not lab.complete:
-        return {}
-    wrong = ctx.misclassified_digits(lab)
+def _stack(test_images: dict, items: list[dict]):
+    return np.stack([test_images[item["index"]] for item in items])
+
+
+def mnist_gallery_figures(wrong: dict, store, t, test_images: dict) -> dict[str, str]:
+    """Misclassified and disputed digits; `wrong` from ctx.misclassified_digits, `test_images`
+    the gallery's images by test index."""
     out = {}
     for kind in ctx.KINDS:
         items = wrong[kind]
         out[f"wrong-{kind}"] = store.get(
             f"mnist-wrong-{kind}", items,
             lambda items=items: figures.digit_gallery(
-                test_images[[i["index"] for i in items]],
+                _stack(test_images, items),
                 [t("gallery-caption", true=i["true"], pred=i["pred"],
                    conf=t.pct(i["confidence"], 0)) for i in items]),
         )  # fmt: skip
@@ -89,7 +93,7 @@ def mnist_gallery_figures(lab, store, t, test_images) -> dict[str, str]:
         out["disagree"] = store.get(
             "mnist-disagree", items,
             lambda: figures.digit_gallery(
-                test_images[[i["index"] for i in items]],
+                _stack(test_images, items),
                 [t("disagree-caption", true=i["true"], cnn=i["cnn"], rnn=i["rnn"])
                  for i in items]),
         )  # fmt: skip

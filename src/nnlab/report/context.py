@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, metrics, stats
+from nnlab import config, flops, metrics, stats
 from nnlab.data import archives
 from nnlab.results import RunResult
 from nnlab.training import HANDMADE_HOUSES
@@ -218,22 +218,11 @@ def environment() -> dict:
         "versions": library_versions(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "cpu": cpu_model(),
+        "cpu": flops.cpu_info()["model"],
     }
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def dataset_sizes(labs: list[Lab], profile: str) -> dict[str, dict]:
+def dataset_sizes(labs: list[Lab]) -> dict[str, dict]:
     """Split arithmetic per dataset, from the runs' own sizes and settings."""
     sizes = {}
     for lab in labs:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
-
 from nnlab import samples
 from nnlab.data import cache
 from nnlab.models import MODEL_NAMES
@@ -38,19 +36,12 @@ def _samples_for(build: Path, labs: list[ctx.Lab], log) -> dict:
     return found
 
 
-def digit_lookup(found: dict):
-    """Test images by index, for the MNIST galleries."""
+def digit_lookup(found: dict) -> dict | None:
+    """The MNIST galleries' test images, by test index."""
     mnist = found.get("mnist")
     if not mnist or "gallery_index" not in mnist:
         return None
-    positions = {int(i): n for n, i in enumerate(mnist["gallery_index"])}
-    images = mnist["gallery_images"]
-
-    class Lookup:
-        def __getitem__(self, indices):
-            return np.stack([images[positions[int(i)]] for i in indices])
-
-    return Lookup()
+    return dict(zip(mnist["gallery_index"].tolist(), mnist["gallery_images"], strict=True))
 
 
 def precision_rows(build: Path, profile: str, seed: int, labs: list[ctx.Lab]) -> list[dict]:

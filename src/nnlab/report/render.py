@@ -46,7 +46,7 @@ def edition_context(
     lang_dir = ensure_dir(paths.site / lang)
     store = FigureStore(paths.cache, lang_dir / "figures", lang)
     equation_store = FigureStore(paths.cache, lang_dir / "eq", "any")
-    sizes = ctx.dataset_sizes(labs, meta["profile"])
+    sizes = ctx.dataset_sizes(labs)
 
     def equation_file(latex: str) -> str:
         return equation_store.get(prose.equation_name(latex)[:-4], latex,
@@ -74,10 +74,11 @@ def edition_context(
         }
         if lab.complete and lab.task == "classification":
             view["label_errors"] = ctx.label_error_rows(lab)
-        if lab.name == "mnist":
-            view["figures"].update(mnist_gallery_figures(lab, store, t, test_images))
-            if lab.complete:
-                view["disagree_count"] = ctx.misclassified_digits(lab)["disagree_count"]
+        if lab.name == "mnist" and lab.complete:
+            wrong = ctx.misclassified_digits(lab)
+            view["disagree_count"] = wrong["disagree_count"]
+            if test_images is not None:
+                view["figures"].update(mnist_gallery_figures(wrong, store, t, test_images))
         if lab.name == "imdb":
             view["reviews"] = samples.get("imdb", {}).get("train", [])
             texts_by_index = samples.get("imdb", {}).get("test", {})
