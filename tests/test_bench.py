@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import run_nnlab
 
-from nnlab import flops
+from nnlab import flops, gemm
 from nnlab.models import SPECS, ModelSpec
 
 
@@ -42,6 +42,54 @@ def test_peak_flops_formula():
     assert flops.peak_flops({**cpu, "clock_ghz": None}) is None
 
 
+def test_lstm_step_products_by_hand():
+    spec = ModelSpec("toy", "boston", "rnn", (13, 1), (
+        ("LSTM", {"units": 3, "return_sequences": True}), ("LSTM", {"units": 2}),
+    ), "mse", ())  # fmt: skip
+    layers = [{"output_shape": [None, 13, 3]}, {"output_shape": [None, 2]}]
+    products = gemm.step_products(spec, layers, batch=5)
+    assert products == [
+        # first layer: input width 1, 12 gate columns, 13 steps
+        ("forward", 13, gemm.Product(5, 1, 12)),
+        ("backward", 13, gemm.Product(5, 12, 1, transpose_b=True)),
+        ("backward", 13, gemm.Product(1, 5, 12, transpose_a=True)),
+        ("forward", 13, gemm.Product(5, 3, 12)),
+        ("backward", 13, gemm.Product(5, 12, 3, transpose_b=True)),
+        ("backward", 13, gemm.Product(3, 5, 12, transpose_a=True)),
+        # second layer reads the first one's 3 outputs and has 8 gate columns
+        ("forward", 13, gemm.Product(5, 3, 8)),
+        ("backward", 13, gemm.Product(5, 8, 3, transpose_b=True)),
+        ("backward", 13, gemm.Product(3, 5, 8, transpose_a=True)),
+        ("forward", 13, gemm.Product(5, 2, 8)),
+        ("backward", 13, gemm.Product(5, 8, 2, transpose_b=True)),
+        ("backward", 13, gemm.Product(2, 5, 8, transpose_a=True)),
+    ]
+    # The forward products are the batch's LSTM forward FLOPs as forward_flops counts them.
+    forward = sum(steps * p.flops for kind, steps, p in products if kind == "forward")
+    assert forward == 5 * flops.forward_flops(spec, layers)
+
+
+def test_epoch_products_counts_fit_and_validation_batches():
+    spec = ModelSpec("toy", "boston", "rnn", (4, 2), (("LSTM", {"units": 1}),), "mse", ())
+    layers = [{"output_shape": [None, 1]}]
+    timed = []
+
+    def timer(product):  # one microsecond per FLOP, and a record of what was timed
+        timed.append(product)
+        return product.flops * 1e-6
+
+    sizes = {"n_fit": 20, "n_val": 4, "batch_size": 10}
+    result = gemm.epoch_products(spec, layers, sizes, validation_batch=8, timer=timer)
+    fit = 2 * 4 * sum(p.flops for p in (
+        gemm.Product(10, 2, 4), gemm.Product(10, 4, 2, False, True), gemm.Product(2, 10, 4, True),
+        gemm.Product(10, 1, 4), gemm.Product(10, 4, 1, False, True), gemm.Product(1, 10, 4, True),
+    ))  # 2 fit batches × 4 steps  # fmt: skip
+    validation = 0.5 * 4 * (gemm.Product(8, 2, 4).flops + gemm.Product(8, 1, 4).flops)
+    assert result["flops"] == pytest.approx(fit + validation)
+    assert result["seconds"] == pytest.approx((fit + validation) * 1e-6)
+    assert result["shapes_timed"] == len(timed) == len(set(timed)) == 8
+
+
 @pytest.mark.slow
 def test_bench_writes_json(quick_build, data_dir):
     result = run_nnlab(["bench", "--profile", "quick", "--no-predict-check"], data_dir,
@@ -53,6 +101,12 @@ def test_bench_writes_json(quick_build, data_dir):
     for row in bench["runs"]:
         assert row["status"] == "done" and row["train_flops_per_epoch"] > 0
         assert row["achieved_flops_per_s"] > 0
+        if SPECS[row["name"]].kind == "rnn":  # its matrix products, timed on this machine
+            products = row["lstm_products"]
+            assert products["flops_per_s"] > 0 and products["shapes_timed"] >= 3
+            assert products["seconds"] > 0
+        else:
+            assert "lstm_products" not in row
     stages = [stage["stage"] for stage in bench["stages"]]
     assert "load imdb" in stages and any(s.startswith("render (warm") for s in stages)
     assert all(stage["peak_rss_mb"] > 0 for stage in bench["stages"])

@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from nnlab import config, data, flops, runs
+from nnlab import config, data, flops, gemm, runs
 from nnlab.fsutil import atomic_write_json
 from nnlab.models import SPECS
 from nnlab.training import read_history
@@ -30,7 +30,9 @@ def _timed(stages: list, name: str, action):
     return result
 
 
-def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[dict]:
+def run_rows(build: Path, profile: str, seed: int, peak: float | None, timer=None) -> list[dict]:
+    """One row per run. With `timer` (seconds per matrix product), the LSTM runs also get the
+    time their matrix products take alone (see gemm.py)."""
     rows = []
     for name, spec in SPECS.items():
         state = runs.status(runs.run_dir(build, profile, name, seed), name, key=None)
@@ -66,6 +68,14 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None) -> list[d
             "peak_rss_mb": record.get("peak_rss_mb"),
             "precision": settings.precision,
         })  # fmt: skip
+        if timer and spec.kind == "rnn":
+            products = gemm.epoch_products(spec, record["layers"], sizes,
+                                           config.PREDICT_BATCH_SIZE, timer)  # fmt: skip
+            rows[-1]["lstm_products"] = {
+                **products,
+                "share_of_epoch": products["seconds"] / typical_epoch,
+                "fraction_of_peak": products["flops_per_s"] / peak if peak else None,
+            }
     return rows
 
 
@@ -105,7 +115,11 @@ def bench(build: Path, profile: str, seed: int, report_config: dict, with_predic
         build, profile, [seed], ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
     warm = _timed(stages, "render (warm: figures reused)", lambda: make_report(
         build, profile, [seed], ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
-    rows = run_rows(build, profile, seed, peak)
+    rows = _timed(
+        stages,
+        "LSTM matrix products timed alone",
+        lambda: run_rows(build, profile, seed, peak, gemm.seconds_per_product),
+    )
     done = [row for row in rows if row["status"] == "done"]
     result = {
         "profile": profile,
@@ -149,6 +163,19 @@ def table(result: dict) -> str:
             f"{row['epochs_run']:>6} {row['median_epoch_seconds']:>8.2f} "
             f"{row['achieved_flops_per_s'] / 1e9:>8.1f} {mfu:>6}"
         )
+    for row in result["runs"]:
+        if "lstm_products" in row:
+            products = row["lstm_products"]
+            share = (
+                f"{products['fraction_of_peak']:.0%} of peak"
+                if products["fraction_of_peak"]
+                else "peak unknown"
+            )
+            lines.append(
+                f"{row['name']}: its LSTM matrix products alone take {products['seconds']:.1f}s "
+                f"of a {row['median_epoch_seconds']:.1f}s epoch ({products['share_of_epoch']:.0%}),"
+                f" at {products['flops_per_s'] / 1e9:.1f} GFLOP/s ({share})"
+            )
     for stage in result["stages"]:
         lines.append(f"{stage['stage']:<40} {stage['seconds']:>7.2f}s  "
                      f"peak RSS {stage['peak_rss_mb']:.0f} MB")  # fmt: skip

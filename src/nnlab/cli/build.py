@@ -1,0 +1,190 @@
+"""`nnlab train`, `runs`, `report`, `build`, `freeze` and `bench`: training and rendering."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from nnlab import config, data, models
+from nnlab.cli.app import build_dir, cli, emit
+from nnlab.errors import NnlabError
+
+
+def _selection_options(function):
+    function = click.option(
+        "--seed", type=int, default=config.DEFAULT_SEED, show_default=True, help="Random seed."
+    )(function)
+    function = click.option(
+        "--repeats",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Train each model with this many seeds (seed, seed+1, …).",
+    )(function)
+    function = click.option(
+        "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
+        help="full: the notebook's settings; quick: small real subsets, 1 epoch.",
+    )(function)  # fmt: skip
+    function = click.option("--model", "kind", type=click.Choice(models.KINDS), help="cnn or rnn.")(
+        function
+    )
+    function = click.option(
+        "--config", "config_path", type=click.Path(path_type=Path), default=None,
+        help="Report and training config (default report/report.toml).",
+    )(function)  # fmt: skip
+    function = click.option(
+        "--precision", type=click.Choice(config.PRECISIONS), default="float32",
+        show_default=True, help="mixed_bfloat16: for CPUs with native bf16 and GPUs.",
+    )(function)  # fmt: skip
+    return click.option("--dataset", type=click.Choice(data.DATASETS), help="One dataset only.")(
+        function
+    )
+
+
+def _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=False):
+    from nnlab import pipeline, projectconfig
+
+    overrides = projectconfig.load(config_path).training
+    if precision != "float32":
+        overrides = {
+            name: {**overrides.get(name, {}), "precision": precision} for name in models.SPECS
+        }
+    specs = models.select(dataset, kind)
+    seeds = [seed + offset for offset in range(repeats)]
+    return pipeline.plan(build_dir(), profile, specs, seeds, overrides, fetch=fetch)
+
+
+def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet, then=None):
+    """Under the build lock: clean leftovers, train what is missing, then call `then()`."""
+    from nnlab import pipeline
+    from nnlab.lock import build_lock
+    from nnlab.runs import clean_leftovers
+
+    build = build_dir()
+    with build_lock(build):
+        clean_leftovers(build)
+        plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=True)
+        # Keras's live progress bar on a terminal, one line per epoch in a log file.
+        verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
+        trained = pipeline.train_missing(plans, verbose=verbose, echo=emit)
+        if then is not None:
+            emit(f"{len(trained)} run(s) trained; rendering")
+            then()
+    return plans, trained
+
+
+@cli.command("train")
+@_selection_options
+@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+def train_command(dataset, kind, profile, seed, repeats, config_path, precision, quiet) -> None:
+    """Train the runs that are missing or out of date; finished runs are kept."""
+    plans, trained = _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet)
+    done = sum(p.status.state == "done" for p in plans)
+    click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
+
+
+@cli.command("runs")
+@_selection_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def runs_command(dataset, kind, profile, seed, repeats, config_path, precision, as_json) -> None:
+    """List the runs of a profile with their status and test metrics."""
+    plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision)
+    rows = [p.status.as_dict() for p in plans]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s, {row['epochs_run']} epochs"
+        click.echo(f"{row['name']:<11} {row['status']:<8} {extra}  {row['folder']}")
+
+
+# --- report ---------------------------------------------------------------------------------
+def _report_options(function):
+    function = click.option(
+        "--format", "fmt", type=click.Choice(["html", "pdf", "all"]), default="all",
+        show_default=True, help="Which outputs to render.",
+    )(function)  # fmt: skip
+    return click.option(
+        "--lang", type=click.Choice(["vi", "en", "all"]), default="all", show_default=True,
+        help="Which edition(s) to render.",
+    )(function)  # fmt: skip
+
+
+def _render(profile, seed, repeats, config_path, precision, lang, fmt) -> None:
+    from nnlab import projectconfig
+    from nnlab.report.make import make_report
+
+    langs = ["vi", "en"] if lang == "all" else [lang]
+    formats = ["html", "pdf"] if fmt == "all" else [fmt]
+    report_config = projectconfig.load(config_path).report
+    seeds = [seed + offset for offset in range(repeats)]
+    timings = make_report(
+        build_dir(), profile, seeds, langs, formats, report_config, emit, precision
+    )
+    build = build_dir()
+    for key, seconds in timings.items():
+        emit(f"  {key}: {seconds:.1f}s")
+    outputs = [str(build / "site")] if "html" in formats else []
+    outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]
+    click.echo("report written: " + ", ".join(outputs))
+
+
+@cli.command("report")
+@_selection_options
+@_report_options
+def report_command(
+    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt
+) -> None:
+    """Render the report from saved runs (never trains)."""
+    if dataset or kind:
+        raise NnlabError("the report covers all six runs; --dataset/--model are for train")
+    _render(profile, seed, repeats, config_path, precision, lang, fmt)
+
+
+@cli.command("build")
+@_selection_options
+@_report_options
+@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+def build_command(
+    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt, quiet
+) -> None:
+    """Train what is missing or out of date, then render the report (what `make report` runs)."""
+    if dataset or kind:
+        raise NnlabError("build covers all six runs; use nnlab train for a subset")
+
+    def render() -> None:
+        _render(profile, seed, repeats, config_path, precision, lang, fmt)
+
+    _train(None, None, profile, seed, repeats, config_path, precision, quiet, then=render)
+
+
+@cli.command("freeze")
+@click.option("--profile", type=click.Choice(config.PROFILES), default="full", show_default=True)
+@click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
+              show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
+def freeze_command(profile, target) -> None:
+    """Copy the runs' small results (not the models) to results/, to render without training."""
+    from nnlab.results import freeze
+
+    copied = freeze(build_dir(), profile, target)
+    click.echo(f"{len(copied)} run(s) frozen into {target / profile}")
+
+
+# --- bench ----------------------------------------------------------------------------------
+@cli.command("bench")
+@click.option("--profile", type=click.Choice(config.PROFILES), default="full", show_default=True)
+@click.option("--seed", type=int, default=config.DEFAULT_SEED, show_default=True)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
+@click.option("--predict-check/--no-predict-check", default=True, show_default=True,
+              help="Also time IMDB-RNN prediction at batch 32 vs nnlab's batch.")  # fmt: skip
+def bench_command(profile, seed, config_path, predict_check) -> None:
+    """Time each stage of a build and each run's FLOP utilisation; writes build/bench.json."""
+    from nnlab import bench, projectconfig
+
+    report_config = projectconfig.load(config_path).report
+    result = bench.bench(build_dir(), profile, seed, report_config, predict_check, log=emit)
+    click.echo(bench.table(result))
+    click.echo(f"written: {build_dir() / 'bench.json'}")

@@ -1,0 +1,88 @@
+"""`nnlab predict boston|imdb|mnist`: ask both trained models about a new input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from nnlab import config
+from nnlab.cli.app import build_dir, cli
+from nnlab.errors import NnlabError
+
+
+def _predict_options(function):
+    function = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
+    function = click.option("--seed", type=int, default=config.DEFAULT_SEED, show_default=True)(
+        function
+    )
+    return click.option(
+        "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
+        help="Which trained runs answer.",
+    )(function)  # fmt: skip
+
+
+@cli.group("predict")
+def predict_group() -> None:
+    """Ask both trained models about a new input."""
+
+
+@predict_group.command("boston")
+@click.option("--features", help="13 comma-separated values in StatLib order (CRIM … LSTAT).")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="CSV with a header.")
+@_predict_options
+def predict_boston(features, csv_path, profile, seed, as_json) -> None:
+    """Price of one or more houses, in dollars, from each model."""
+    from nnlab import predict
+
+    if (features is None) == (csv_path is None):
+        raise NnlabError("give exactly one of --features or --csv")
+    houses = predict.parse_features(features) if features else predict.read_feature_csv(csv_path)
+    answers = predict.boston_prices(houses, build_dir(), profile, seed)
+    if as_json:
+        click.echo(json.dumps(answers, indent=2))
+        return
+    for number, answer in enumerate(answers, start=1):
+        click.echo(f"house {number}: CNN ${answer['cnn']:,.2f}   RNN ${answer['rnn']:,.2f}")
+
+
+@predict_group.command("imdb")
+@click.argument("text", required=False)
+@click.option("--file", "text_file", type=click.Path(path_type=Path), help="Read the review.")
+@_predict_options
+def predict_imdb(text, text_file, profile, seed, as_json) -> None:
+    """Probability that a review is positive, from each model."""
+    from nnlab import predict
+
+    if (text is None) == (text_file is None):
+        raise NnlabError("give the review text or --file, not both")
+    if text_file is not None:
+        try:
+            text = text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NnlabError(f"cannot read {text_file}: {exc}") from None
+    answer = predict.review_probabilities(text, build_dir(), profile, seed)
+    if as_json:
+        click.echo(json.dumps(answer, indent=2))
+        return
+    for kind in ("cnn", "rnn"):
+        p = answer[kind]
+        verdict = "positive" if p > 0.5 else "negative"
+        click.echo(f"{kind.upper()}: P(positive) = {p:.3f} ({verdict})")
+
+
+@predict_group.command("mnist")
+@click.argument("image", type=click.Path(path_type=Path))
+@_predict_options
+def predict_mnist(image, profile, seed, as_json) -> None:
+    """Top-3 digits for an image of any size or colour, from each model."""
+    from nnlab import predict
+
+    answer = predict.digit_top3(image, build_dir(), profile, seed)
+    if as_json:
+        click.echo(json.dumps(answer, indent=2))
+        return
+    for kind in ("cnn", "rnn"):
+        top = ", ".join(f"{i['digit']} ({i['probability']:.1%})" for i in answer[kind])
+        click.echo(f"{kind.upper()}: {top}")
