@@ -92,8 +92,7 @@ def test_epoch_products_counts_fit_and_validation_batches():
 
 @pytest.mark.slow
 def test_bench_writes_json(quick_build, data_dir):
-    result = run_nnlab(["bench", "--profile", "quick", "--no-predict-check"], data_dir,
-                       quick_build)  # fmt: skip
+    result = run_nnlab(["bench", "--profile", "quick"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr[-2000:]
     bench = json.loads((quick_build / "bench.json").read_text())
     assert bench["device"]["cores"] >= 1
@@ -107,6 +106,9 @@ def test_bench_writes_json(quick_build, data_dir):
             assert products["seconds"] > 0
         else:
             assert "lstm_products" not in row
+    check = bench["predict_batch_check"]  # the IMDB-RNN predicting at batch 32 and at 1024
+    assert set(check["seconds_by_batch"]) == {"32", "1024"}
+    assert all(seconds > 0 for seconds in check["seconds_by_batch"].values())
     stages = [stage["stage"] for stage in bench["stages"]]
     assert "load imdb" in stages and any(s.startswith("render (warm") for s in stages)
     assert all(stage["peak_rss_mb"] > 0 for stage in bench["stages"])

@@ -79,23 +79,23 @@ def run_rows(build: Path, profile: str, seed: int, peak: float | None, timer=Non
     return rows
 
 
-def measure_predict(build: Path, profile: str, seed: int, name: str = "imdb-rnn") -> dict:
-    """Prediction time on the test set at Keras's default batch (32) and at nnlab's batch."""
+def measure_predict(build: Path, profile: str, seed: int) -> dict:
+    """IMDB-RNN prediction time on the test set at Keras's default batch (32) and at nnlab's."""
     import keras
 
     from nnlab import preprocess
 
+    name = "imdb-rnn"
     folder = runs.run_dir(build, profile, name, seed)
     record = runs.read_record(folder)
     dataset = data.load(SPECS[name].dataset, fetch=False)
-    prepared = preprocess.prepare(dataset, record["inputs"]["settings"]["train_limit"],
-                                  record["inputs"]["settings"]["test_limit"])  # fmt: skip
+    x_test = preprocess.imdb_sequences(dataset.x_test[: record["inputs"]["settings"]["test_limit"]])
     model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
-    model.predict(prepared.x_test[:64], verbose=0)  # warm-up: graph tracing is not prediction
+    model.predict(x_test[:64], verbose=0)  # warm-up: graph tracing is not prediction
     timings = {}
     for batch in (32, config.PREDICT_BATCH_SIZE):
         started = time.perf_counter()
-        model.predict(prepared.x_test, batch_size=batch, verbose=0)
+        model.predict(x_test, batch_size=batch, verbose=0)
         timings[str(batch)] = time.perf_counter() - started
     return {"model": name, "seconds_by_batch": timings,
             "speedup": timings["32"] / timings[str(config.PREDICT_BATCH_SIZE)]}  # fmt: skip

@@ -51,7 +51,7 @@ def step_products(spec, layers: list[dict], batch: int) -> list[tuple[str, int, 
     return products
 
 
-def seconds_per_product(product: Product, budget_s: float = 0.15, repeats: int = 3) -> float:
+def seconds_per_product(product: Product, budget_s: float = 0.1, repeats: int = 3) -> float:
     """Median wall time of one product, run many times in a compiled TensorFlow loop."""
     import tensorflow as tf
 
@@ -67,14 +67,14 @@ def seconds_per_product(product: Product, budget_s: float = 0.15, repeats: int =
             total += out[0, 0]
         return total
 
-    count = tf.constant(max(4, int(budget_s * 50e9 / product.flops)))  # ~budget at 50 GFLOP/s
-    run(count)  # trace and warm the caches
-    timings = []
-    for _ in range(repeats):
+    def per_product(count: int) -> float:
         started = time.perf_counter()
-        run(count)
-        timings.append((time.perf_counter() - started) / int(count))
-    return statistics.median(timings)
+        run(tf.constant(count))
+        return (time.perf_counter() - started) / count
+
+    per_product(8)  # trace and warm the caches
+    count = max(8, int(budget_s / per_product(8)))  # about budget_s per timing, whatever the size
+    return statistics.median(per_product(count) for _ in range(repeats))
 
 
 def epoch_products(spec, layers: list[dict], sizes: dict, validation_batch: int, timer) -> dict:
