@@ -106,6 +106,12 @@ def test_bench_writes_json(quick_build, data_dir):
             assert products["seconds"] > 0
         else:
             assert "lstm_products" not in row
+    # Every figure is drawn (and timed) in the cold render, and reused in the warm one.
+    drawn = bench["render_cold"]["figures"]
+    assert {"vi/mnist-curves", "en/mnist-curves", "en/boston-diagnostics"} <= set(drawn)
+    assert all(seconds > 0 for seconds in drawn.values())
+    assert bench["render_warm"]["figures"] == {}
+    assert bench["render_warm"]["stages"]["pdf-en"] > 0
     check = bench["predict_batch_check"]  # the IMDB-RNN predicting at batch 32 and at 1024
     assert set(check["seconds_by_batch"]) == {"32", "1024"}
     assert all(seconds > 0 for seconds in check["seconds_by_batch"].values())

@@ -176,6 +176,10 @@ def table(result: dict) -> str:
                 f"of a {row['median_epoch_seconds']:.1f}s epoch ({products['share_of_epoch']:.0%}),"
                 f" at {products['flops_per_s'] / 1e9:.1f} GFLOP/s ({share})"
             )
+    slowest = sorted(result["render_cold"]["figures"].items(), key=lambda item: -item[1])[:3]
+    if slowest:
+        drawn = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in slowest)
+        lines.append(f"slowest figures (cold render): {drawn}")
     for stage in result["stages"]:
         lines.append(f"{stage['stage']:<40} {stage['seconds']:>7.2f}s  "
                      f"peak RSS {stage['peak_rss_mb']:.0f} MB")  # fmt: skip

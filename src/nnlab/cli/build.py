@@ -125,7 +125,7 @@ def _render(profile, seed, repeats, config_path, precision, lang, fmt) -> None:
         build_dir(), profile, seeds, langs, formats, report_config, emit, precision
     )
     build = build_dir()
-    for key, seconds in timings.items():
+    for key, seconds in timings["stages"].items():
         emit(f"  {key}: {seconds:.1f}s")
     outputs = [str(build / "site")] if "html" in formats else []
     outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]

@@ -6,6 +6,7 @@ import hashlib
 import inspect
 import json
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class FigureStore:
         self.lang = lang
         self.generated = 0
         self.reused = 0
+        self.draw_seconds: dict[str, float] = {}  # the figures drawn (not reused), by name
 
     def get(self, name: str, inputs: object, make: Callable[[], str]) -> str:
         digest = hashlib.sha256(
@@ -35,7 +37,9 @@ class FigureStore:
         if cached.exists():
             self.reused += 1
         else:
+            started = time.perf_counter()
             atomic_write_text(cached, make())
+            self.draw_seconds[name] = time.perf_counter() - started
             self.generated += 1
         target = self.out_dir / f"{name}.svg"
         shutil.copyfile(cached, target)

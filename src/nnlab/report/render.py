@@ -129,7 +129,10 @@ def render(
     build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
     samples: dict, test_images=None, paths: Paths | None = None, log=print,
 ) -> dict:  # fmt: skip
-    """Write the requested editions, one process per language; returns timings."""
+    """Write the requested editions, one process per language.
+
+    Returns {"stages": seconds by stage and language, "figures": seconds by "lang/figure" for
+    the figures drawn (reused ones cost nothing)}."""
     global _JOB
     paths = paths or Paths(build)
     comparisons = {
@@ -148,7 +151,10 @@ def render(
     _JOB = None
     if "html" in formats:
         write_site_root(make_env(paths), paths, meta)
-    return {key: value for timings in results for key, value in timings.items()}
+    return {
+        part: {key: value for result in results for key, value in result[part].items()}
+        for part in ("stages", "figures")
+    }
 
 
 def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict | None:
@@ -186,7 +192,8 @@ def _render_edition(lang: str) -> dict:
         write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
         timings[f"pdf-{lang}"] = time.perf_counter() - started
     log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
-    return timings
+    drawn = {f"{lang}/{name}": seconds for name, seconds in store.draw_seconds.items()}
+    return {"stages": timings, "figures": drawn}
 
 
 def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:
