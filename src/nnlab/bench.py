@@ -1,7 +1,9 @@
 """`nnlab bench`: where a build's time goes, and how far each run is from the FLOP limit.
 
 Training and prediction times are the ones measured when the runs were trained (a benchmark
-that retrained would double a 30-minute build); data loading and rendering are timed here.
+that retrained would double a 45-minute build); data loading, rendering (each figure drawn),
+each LSTM run's matrix products alone (gemm.py) and, optionally, the IMDB-RNN's prediction at
+two batch sizes are timed here.
 """
 
 from __future__ import annotations
