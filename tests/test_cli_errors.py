@@ -254,3 +254,9 @@ def test_help_as_a_real_process(data_dir, tmp_path):
         assert f"  {command} " in result.stdout
     assert result.stderr == ""
     assert not (tmp_path / "build").exists()
+
+
+def test_bench_without_trained_runs_is_one_line(capsys):
+    """bench reads fit and predict times from the runs; with none it says what to run."""
+    line = assert_rejected(["bench", "--profile", "quick"], capsys)
+    assert "no finished quick runs" in line and "nnlab train --profile quick" in line

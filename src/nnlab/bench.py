@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from nnlab import config, data, flops, gemm, runs
+from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_write_json
 from nnlab.models import SPECS
 from nnlab.training import read_history
@@ -107,6 +108,13 @@ def bench(build: Path, profile: str, seed: int, report_config: dict, with_predic
           log=print) -> dict:  # fmt: skip
     from nnlab.report.make import make_report
 
+    finished = {
+        name for name in SPECS
+        if runs.status(runs.run_dir(build, profile, name, seed), name, key=None).state == "done"
+    }  # fmt: skip
+    if not finished:  # fit and predict times come from the runs: nothing to measure without them
+        raise NnlabError(f"no finished {profile} runs in {build / 'runs'}: "
+                         f"train them first (nnlab train --profile {profile})")  # fmt: skip
     cpu = flops.cpu_info()
     peak = flops.peak_flops(cpu)
     stages: list[dict] = []
@@ -139,7 +147,9 @@ def bench(build: Path, profile: str, seed: int, report_config: dict, with_predic
         result["ratio_to_flop_bound"] = (
             result["training_total_seconds"] / result["flop_bound_total_seconds"]
         )
-    if with_predict:
+    if with_predict and "imdb-rnn" not in finished:
+        log("predict check skipped: imdb-rnn has no finished run")
+    elif with_predict:
         result["predict_batch_check"] = _timed(
             stages, "imdb-rnn predict at batch 32 and 1024",
             lambda: measure_predict(build, profile, seed))  # fmt: skip
