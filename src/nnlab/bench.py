@@ -33,12 +33,20 @@ def _timed(stages: list, name: str, action):
     return result
 
 
-def run_rows(build: Path, profile: str, seed: int, peak: float | None, timer=None) -> list[dict]:
+def run_states(build: Path, profile: str, seed: int) -> dict:
+    """Each model's run status (done, missing, …), read once for the whole benchmark."""
+    return {
+        name: runs.status(runs.run_dir(build, profile, name, seed), name, key=None)
+        for name in SPECS
+    }
+
+
+def run_rows(states: dict, peak: float | None, timer=None) -> list[dict]:
     """One row per run. With `timer` (seconds per matrix product), the LSTM runs also get the
     time their matrix products take alone (see gemm.py)."""
     rows = []
     for name, spec in SPECS.items():
-        state = runs.status(runs.run_dir(build, profile, name, seed), name, key=None)
+        state = states[name]
         record = state.record or {}
         if state.state != "done":
             rows.append({"name": name, "status": state.state})
@@ -108,10 +116,8 @@ def bench(build: Path, profile: str, seed: int, report_config: dict, with_predic
           log=print) -> dict:  # fmt: skip
     from nnlab.report.make import make_report
 
-    finished = {
-        name for name in SPECS
-        if runs.status(runs.run_dir(build, profile, name, seed), name, key=None).state == "done"
-    }  # fmt: skip
+    states = run_states(build, profile, seed)
+    finished = {name for name, state in states.items() if state.state == "done"}
     if not finished:  # fit and predict times come from the runs: nothing to measure without them
         raise NnlabError(f"no finished {profile} runs in {build / 'runs'}: "
                          f"train them first (nnlab train --profile {profile})")  # fmt: skip
@@ -128,7 +134,7 @@ def bench(build: Path, profile: str, seed: int, report_config: dict, with_predic
     rows = _timed(
         stages,
         "LSTM matrix products timed alone",
-        lambda: run_rows(build, profile, seed, peak, gemm.seconds_per_product),
+        lambda: run_rows(states, peak, gemm.seconds_per_product),
     )
     done = [row for row in rows if row["status"] == "done"]
     result = {

@@ -121,10 +121,8 @@ def _render(profile, seed, repeats, config_path, precision, lang, fmt) -> None:
     formats = ["html", "pdf"] if fmt == "all" else [fmt]
     report_config = projectconfig.load(config_path).report
     seeds = [seed + offset for offset in range(repeats)]
-    timings = make_report(
-        build_dir(), profile, seeds, langs, formats, report_config, emit, precision
-    )
     build = build_dir()
+    timings = make_report(build, profile, seeds, langs, formats, report_config, emit, precision)
     for key, seconds in timings["stages"].items():
         emit(f"  {key}: {seconds:.1f}s")
     outputs = [str(build / "site")] if "html" in formats else []
