@@ -8,10 +8,6 @@ memory-bound and small next to the matrix products.
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 
 def forward_flops(spec, layers: list[dict]) -> int:
     """Forward FLOPs for one sample, from the spec and the built model's output shapes."""
@@ -40,25 +36,11 @@ def epoch_flops(spec, layers: list[dict], n_fit: int, n_val: int) -> int:
     return 3 * forward * n_fit + forward * n_val
 
 
-def cpu_info() -> dict:
-    """Model, cores, clock and SIMD width, read from /proc/cpuinfo (Linux)."""
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    flags = set(re.search(r"^flags\s*:(.*)$", text, re.M).group(1).split()) if text else set()
-    mhz = [float(v) for v in re.findall(r"^cpu MHz\s*:\s*([\d.]+)", text, re.M)]
-    model = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
-    lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
-    return {
-        "model": model.group(1).strip() if model else "unknown",
-        "cores": len(os.sched_getaffinity(0)),
-        "clock_ghz": (max(mhz) / 1000) if mhz else None,
-        "fp32_lanes": lanes,
-        "fma_units": 2 if "fma" in flags else 1,
-        "avx512_bf16": "avx512_bf16" in flags,
-    }
-
-
 def peak_flops(cpu: dict) -> float | None:
-    """cores × fp32 SIMD lanes × FMA units × 2 FLOPs per FMA × clock."""
+    """cores × fp32 SIMD lanes × FMA units × 2 FLOPs per FMA × clock (provenance.cpu_info).
+
+    A nominal figure: /proc/cpuinfo's clock is not the boost clock, and it cannot tell full-width
+    512-bit units (Zen 5) from double-pumped ones (Zen 4), so measured rates can exceed it."""
     if not cpu["clock_ghz"]:
         return None
     return cpu["cores"] * cpu["fp32_lanes"] * cpu["fma_units"] * 2 * cpu["clock_ghz"] * 1e9

@@ -1,4 +1,6 @@
-"""Small file-system helpers: hashing and atomic writes (write to a temp name, then rename)."""
+"""Small file-system helpers: hashing, and durable atomic writes (write a temp file, fsync it,
+rename it into place, fsync the folder: a crash or power loss leaves the old file or the new
+one, never half of one)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,14 @@ import errno
 import hashlib
 import json
 import os
+import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from nnlab.errors import NnlabError
 
@@ -32,10 +39,34 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temp file beside `path`, then rename it over `path`.
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
-    A crash at any point leaves either the old file or the new one, never half of one.
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's data and metadata to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fault_pause(stage: str) -> None:
+    """Fault-injection hook for the tests: NNLAB_FAULT_PAUSE=<stage> sleeps there, so a test
+    can kill the process at that exact point."""
+    if os.environ.get("NNLAB_FAULT_PAUSE") == stage:
+        print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
+        time.sleep(60)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temp file beside `path`, then make it `path` durably.
+
+    The file gets the mode an ordinary write would (0666 less the umask), not mkstemp's 0600:
+    a web server running as another user must be able to read the site.
     """
     ensure_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -43,7 +74,11 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        fsync_path(tmp)
+        fault_pause(f"replace {path.name}")
         os.replace(tmp, path)
+        fsync_path(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise NnlabError(describe_os_error(exc, path)) from exc
@@ -58,6 +93,18 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, data: object) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:  # a handle: np.savez would append ".npz" to a path
+            np.savez(handle, **arrays)
+
+    atomic_write(path, save)
+
+
+def atomic_copy(source: Path, target: Path) -> None:
+    atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
 def describe_os_error(exc: OSError, path: Path) -> str:

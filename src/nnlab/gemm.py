@@ -53,6 +53,9 @@ def step_products(spec, layers: list[dict], batch: int) -> list[tuple[str, int, 
 
 def seconds_per_product(product: Product, budget_s: float = 0.1, repeats: int = 3) -> float:
     """Median wall time of one product, run many times in a compiled TensorFlow loop."""
+    from nnlab.tfload import load_keras
+
+    load_keras()  # TensorFlow without its start-up notices
     import tensorflow as tf
 
     a = tf.random.normal((product.k, product.m) if product.transpose_a else (product.m, product.k))

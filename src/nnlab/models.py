@@ -182,7 +182,9 @@ def select(dataset: str | None = None, kind: str | None = None) -> list[ModelSpe
 
 def build(spec: ModelSpec, learning_rate: float = 1e-3):
     """A compiled Keras model for `spec` (Adam, the notebook's loss and metric)."""
-    import keras
+    from nnlab.tfload import load_keras
+
+    keras = load_keras()
 
     model = keras.Sequential(name=spec.name.replace("-", "_"))
     model.add(keras.Input(shape=spec.input_shape))

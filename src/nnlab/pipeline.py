@@ -1,14 +1,23 @@
-"""Train what is missing or out of date, one run at a time, keeping every finished run."""
+"""The one answer to "which runs does this command use, and are they current?" (`plan`), and
+training what is missing or out of date (`train_missing`).
+
+Every command (train, runs, report, build, freeze, predict, bench) finds its runs through
+`plan`, so they agree on where the runs are, which precision and settings they were asked for
+(report.toml's overrides included), and whether each is done, missing, stale or failed.
+"""
 
 from __future__ import annotations
 
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlab import data, models, runs
+from nnlab import data, models, provenance, runs
 from nnlab.config import TrainSettings, settings_for
+from nnlab.errors import NnlabError
+
+SOURCES = ("build", "frozen")
 
 
 @dataclass
@@ -18,42 +27,116 @@ class Plan:
     seed: int
     path: Path
     status: runs.RunStatus
-    key: str
     inputs: dict
+
+    def train_command(self, profile: str) -> str:
+        return f"nnlab train --profile {profile} --dataset {self.spec.dataset} --seed {self.seed}"
+
+
+@dataclass
+class Selection:
+    """The runs of one command, all from one source: the build's run store or results/."""
+
+    source: str  # "build" or "frozen"
+    root: Path
+    profile: str
+    plans: list[Plan]
+    overrides: dict[str, dict]
+    unverified: list[str] = field(default_factory=list)  # datasets whose checksum is unknown
+
+    def by_state(self, state: str) -> list[Plan]:
+        return [item for item in self.plans if item.status.state == state]
+
+    def warnings(self) -> list[str]:
+        """One line per stale run, naming what changed and the command that redoes it; one for
+        data that could not be checked."""
+        lines = [
+            f"warning: run {p.spec.name} (seed {p.seed}) in {self.root} is stale: "
+            f"{p.status.reason}; redo it with: {p.train_command(self.profile)}"
+            for p in self.by_state("stale")
+        ]
+        if self.unverified and self.source == "build":
+            names = " ".join(self.unverified)
+            lines.append(
+                f"note: {', '.join(self.unverified)} not cached here, so the runs' data "
+                f"checksums were not compared (nnlab data fetch {names})"
+            )
+        return lines
+
+    def require(self, states=("done", "stale", "failed")) -> None:
+        """One error line for the first run not in `states`, naming the command that makes it."""
+        for item in self.plans:
+            if item.status.state not in states:
+                where = "in the frozen results" if self.source == "frozen" else "in the build"
+                raise NnlabError(
+                    f"run {item.spec.name} (seed {item.seed}, {self.profile} profile) is "
+                    f"{item.status.state} {where} ({item.status.reason}); make it with: "
+                    f"{item.train_command(self.profile)}"
+                )
+
+
+def overrides_for(training: dict[str, dict], precision: str) -> dict[str, dict]:
+    """report.toml's per-model overrides, with a --precision other than float32 on top."""
+    if precision == "float32":
+        return dict(training)
+    return {name: {**training.get(name, {}), "precision": precision} for name in models.SPECS}
+
+
+def source_root(build: Path, profile: str, source: str = "auto") -> tuple[str, Path]:
+    """The build's run store when it holds any run of `profile` (or when asked for), else the
+    frozen results/ when they hold some; never a mix."""
+    own = build / "runs"
+    if source == "build" or any((own / profile).glob(f"*/seed-*/{runs.RECORD}")):
+        return "build", own
+    if source == "frozen" or any((runs.FROZEN_ROOT / profile).glob(f"*/seed-*/{runs.RECORD}")):
+        return "frozen", runs.FROZEN_ROOT
+    return "build", own
 
 
 def plan(
-    build: Path, profile: str, specs: list[models.ModelSpec], seeds: list[int],
-    overrides: dict[str, dict] | None = None, fetch: bool = False,
-) -> list[Plan]:  # fmt: skip
-    """The status of every (model, seed) run; needs the datasets' checksums, not TensorFlow."""
+    build: Path,
+    profile: str,
+    specs: list[models.ModelSpec],
+    seeds: list[int],
+    overrides: dict[str, dict] | None = None,
+    source: str = "auto",
+    fetch: bool = False,
+) -> Selection:
+    """The status of every (model, seed) run. With fetch, missing or outdated datasets are
+    fetched or rebuilt; without, a dataset that is not cached is not compared. Needs no
+    TensorFlow."""
     overrides = overrides or {}
-    checksums = {}
+    source, root = source_root(build, profile, source)
+    checksums: dict[str, str | None] = {}
     plans = []
     for spec in specs:
         if spec.dataset not in checksums:
             checksums[spec.dataset] = dataset_checksum(spec.dataset, fetch)
         settings = settings_for(spec.dataset, profile, overrides.get(spec.name))
         for seed in seeds:
-            key, inputs = runs.run_key(spec, settings, checksums[spec.dataset], seed)
-            path = runs.run_dir(build, profile, spec.name, seed, settings.precision)
-            state = runs.status(path, spec.name, key)
-            plans.append(Plan(spec, settings, seed, path, state, key, inputs))
-    return plans
+            inputs = runs.run_inputs(spec, settings, checksums[spec.dataset], seed)
+            path = runs.run_path(root, profile, spec.name, seed, settings.precision)
+            state = runs.status(path, spec.name, inputs)
+            plans.append(Plan(spec, settings, seed, path, state, inputs))
+    unverified = [name for name, checksum in checksums.items() if checksum is None]
+    return Selection(source, root, profile, plans, overrides, unverified)
 
 
-def dataset_checksum(name: str, fetch: bool) -> str:
-    meta = data.cache.read_meta(name, data.cache.data_dir())
-    if meta is None:
-        return data.load(name, fetch=fetch).checksum
-    return meta["sha256"]
+def dataset_checksum(name: str, fetch: bool) -> str | None:
+    checksum = data.cached_checksum(name)
+    if checksum is None and fetch:
+        checksum = data.load(name, fetch=True).checksum
+    return checksum
 
 
-def train_missing(plans: list[Plan], verbose: int = 2, echo=print) -> list[Plan]:
-    """Train every plan that is not done or failed (for these inputs); return those trained."""
+def train_missing(selection: Selection, verbose: int = 2, echo=print) -> list[Plan]:
+    """Train every plan that is missing or stale; return those trained."""
     from nnlab import training  # imports TensorFlow: only when something needs training
 
-    todo = [p for p in plans if p.status.state in ("missing", "stale")]
+    if selection.source != "build":
+        raise ValueError("training writes to the build's run store only")
+    todo = selection.by_state("missing") + selection.by_state("stale")
+    todo.sort(key=selection.plans.index)
     loaded: dict[str, data.Dataset] = {}
     started = time.perf_counter()
     for number, item in enumerate(todo, start=1):
@@ -74,14 +157,30 @@ def train_missing(plans: list[Plan], verbose: int = 2, echo=print) -> list[Plan]
             dataset=item.spec.dataset,
             kind=item.spec.kind,
             seed=item.seed,
-            key=item.key,
             inputs=item.inputs,
+            machine=provenance.machine(),
             data_source=loaded[item.spec.dataset].meta,
             # The process's peak so far: runs go in a fixed order, so this bounds each one.
             peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         )
         runs.commit(workdir, record, item.path)
-        item.status = runs.status(item.path, item.spec.name, item.key)
+        item.status = runs.status(item.path, item.spec.name, item.inputs)
         if item.status.state == "failed":
             echo(f"  {item.spec.name} failed: {item.status.reason}")
     return todo
+
+
+def price_handmade(selection: Selection, echo=print) -> int:
+    """Price the hand-made Boston houses with every finished Boston model whose prices are
+    missing or were made for other houses; returns how many runs were priced."""
+    from nnlab import handmade
+
+    todo = [
+        item
+        for item in selection.by_state("done")
+        if item.spec.dataset == "boston" and handmade.read(item.path, item.status.record) is None
+    ]
+    for item in todo:
+        echo(f"pricing the hand-made houses with {item.spec.name} (seed {item.seed})")
+        handmade.price(item.path, item.status.record)
+    return len(todo)

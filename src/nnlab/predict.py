@@ -8,30 +8,31 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import preprocess, runs
-from nnlab.data import boston, cache, imdb
+from nnlab import preprocess
+from nnlab.data import boston, imdb
 from nnlab.errors import NnlabError
 from nnlab.models import IMDB_VOCAB
 
 MAX_IMAGE_PIXELS = 40_000_000  # refuse larger images before decoding them (bounded memory)
 
 
-def _run_folder(build: Path, profile: str, name: str, seed: int) -> Path:
-    folder = runs.run_dir(build, profile, name, seed)
-    state = runs.status(folder, name, key=None)
-    if state.state != "done":
-        dataset = name.split("-")[0]
-        raise NnlabError(
-            f"run {name} ({profile} profile, seed {seed}) is {state.state}: {state.reason}; "
-            f"make it with: nnlab train --dataset {dataset} --profile {profile} --seed {seed}"
-        )
-    return folder
+def _folders(selection) -> dict[str, Path]:
+    """{kind: run folder} for the selection's two runs, which must have trained models."""
+    selection.require(states=("done", "stale"))
+    return {item.spec.kind: item.path for item in selection.plans}
 
 
 def _load_model(folder: Path):
-    import keras
+    from nnlab.tfload import load_keras
+
+    keras = load_keras()
 
     return keras.saving.load_model(folder / "model.keras", safe_mode=True)
+
+
+def _outputs(model, x: np.ndarray) -> np.ndarray:
+    # Calling the model runs one batch without model.predict's per-shape retracing.
+    return np.asarray(model(x, training=False), dtype=np.float64)
 
 
 # --- Boston ------------------------------------------------------------------------------------
@@ -79,44 +80,80 @@ def read_feature_csv(path: Path) -> np.ndarray:
     return _as_numbers([[row[i] for i in order] for row in body])
 
 
-def boston_prices(houses: np.ndarray, build: Path, profile: str, seed: int) -> list[dict]:
-    """Each model's price in dollars (outputs are thousands of dollars), per house."""
+def check_houses(houses: np.ndarray, training_range: dict | None, warn) -> None:
+    """Refuse values no house can have; warn (one line each) about values outside the range
+    the models were trained on, where their prices are extrapolation."""
+    for column, name in enumerate(boston.FEATURES):
+        values = houses[:, column]
+        low, high = boston.PHYSICAL_RANGE[name]
+        if (low is not None and (values < low).any()) or (
+            high is not None and (values > high).any()
+        ):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise NnlabError(f"{name} must be {bounds}, got {values.tolist()}")
+        if name == "CHAS" and not np.isin(values, (0, 1)).all():
+            raise NnlabError(f"CHAS is 1 by the Charles River, else 0; got {values.tolist()}")
+        if training_range is None:
+            continue
+        seen_low, seen_high = training_range["min"][column], training_range["max"][column]
+        if ((values < seen_low) | (values > seen_high)).any():
+            warn(
+                f"warning: {name} {values.tolist()} is outside the training data's range "
+                f"{seen_low:g}–{seen_high:g}; the prices are extrapolation"
+            )
+
+
+def _scaler(folder: Path) -> dict:
+    with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
+        return {key[len("scaler_") :]: npz[key] for key in npz.files if key.startswith("scaler_")}
+
+
+def boston_model_prices(folder: Path, houses: np.ndarray) -> np.ndarray:
+    """One Boston run's prices in thousands of dollars (the model's unit)."""
+    x = preprocess.boston_features(houses, _scaler(folder)).astype(np.float32)
+    return _outputs(_load_model(folder), x).reshape(-1)
+
+
+def boston_prices(houses: np.ndarray, selection, warn) -> list[dict]:
+    """Each model's price in dollars, per house."""
+    folders = _folders(selection)
+    scaler = _scaler(folders["cnn"])
+    training_range = scaler if "min" in scaler else None
+    check_houses(houses, training_range, warn)
     answers = [dict() for _ in houses]
-    for kind in ("cnn", "rnn"):
-        folder = _run_folder(build, profile, f"boston-{kind}", seed)
-        with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
-            scaler = {"mean": npz["scaler_mean"], "scale": npz["scaler_scale"]}
-        outputs = _load_model(folder).predict(preprocess.boston_features(houses, scaler), verbose=0)
-        for answer, value in zip(answers, np.asarray(outputs).reshape(-1), strict=True):
+    for kind, folder in folders.items():
+        for answer, value in zip(answers, boston_model_prices(folder, houses), strict=True):
             answer[kind] = float(value) * 1000
     return answers
 
 
 # --- IMDB --------------------------------------------------------------------------------------
-def review_probabilities(text: str, build: Path, profile: str, seed: int) -> dict:
+def review_probabilities(text: str, selection) -> dict:
     if not text.strip():
         raise NnlabError("the review text is empty")
-    vocabulary = imdb_vocabulary()
-    rank = {word: position for position, word in enumerate(vocabulary, start=1)}
-    ids = imdb.encode(text, rank, IMDB_VOCAB)
-    if len(ids) == 1:
-        raise NnlabError("none of the review's words is in the training vocabulary")
-    x = preprocess.imdb_sequences([ids])
-    answer = {"tokens": len(ids) - 1}
-    for kind in ("cnn", "rnn"):
-        model = _load_model(_run_folder(build, profile, f"imdb-{kind}", seed))
-        answer[kind] = float(np.asarray(model.predict(x, verbose=0)).reshape(-1)[0])
+    answer = {}
+    for kind, folder in _folders(selection).items():
+        vocabulary = run_vocabulary(folder)
+        ids = imdb.encode(text, imdb.ranks(vocabulary), IMDB_VOCAB)
+        if len(ids) == 1:
+            raise NnlabError("none of the review's words is in the training vocabulary")
+        answer["tokens"] = len(ids) - 1
+        x = preprocess.imdb_sequences([ids])
+        answer[kind] = float(_outputs(_load_model(folder), x).reshape(-1)[0])
     return answer
 
 
-def imdb_vocabulary() -> list[str]:
+def run_vocabulary(folder: Path) -> list[str]:
+    """The words of the data the run was trained on (saved with the run)."""
+    from nnlab.training import VOCABULARY
+
     try:
-        loaded = cache.load("imdb", cache.data_dir())
-    except cache.CorruptCache as exc:
-        raise NnlabError(f"{exc}; run: nnlab data fetch imdb") from None
-    if loaded is None:
-        raise NnlabError("the IMDB word index is not cached; run: nnlab data fetch imdb")
-    return imdb.vocabulary_from(loaded[0])
+        return (folder / VOCABULARY).read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError:
+        raise NnlabError(
+            f"{folder} has no {VOCABULARY} (trained by an older nnlab); retrain it: "
+            "nnlab train --dataset imdb"
+        ) from None
 
 
 # --- MNIST -------------------------------------------------------------------------------------
@@ -157,12 +194,11 @@ def mnist_image(path: Path) -> np.ndarray:
     return np.clip(shifted, 0, 255).astype(np.uint8)
 
 
-def digit_top3(path: Path, build: Path, profile: str, seed: int) -> dict:
+def digit_top3(path: Path, selection) -> dict:
     x = preprocess.mnist_images(mnist_image(path)[None])
     answer = {}
-    for kind in ("cnn", "rnn"):
-        model = _load_model(_run_folder(build, profile, f"mnist-{kind}", seed))
-        probabilities = np.asarray(model.predict(x, verbose=0))[0]
+    for kind, folder in _folders(selection).items():
+        probabilities = _outputs(_load_model(folder), x)[0]
         top = np.argsort(-probabilities)[:3]
         answer[kind] = [{"digit": int(d), "probability": float(probabilities[d])} for d in top]
     return answer

@@ -16,7 +16,7 @@ class Prepared:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    scaler: dict = field(default_factory=dict)  # Boston: mean and scale fitted on training data
+    scaler: dict = field(default_factory=dict)  # Boston: fitted on the training data
 
 
 def mnist_images(x: np.ndarray) -> np.ndarray:
@@ -26,9 +26,9 @@ def mnist_images(x: np.ndarray) -> np.ndarray:
 
 def imdb_sequences(sequences) -> np.ndarray:
     """Pad or cut to 300 ids, both at the front (pad_sequences' defaults, as the notebook)."""
-    from keras.utils import pad_sequences
+    from nnlab.tfload import load_keras
 
-    return pad_sequences(list(sequences), maxlen=IMDB_MAXLEN)
+    return load_keras().utils.pad_sequences(list(sequences), maxlen=IMDB_MAXLEN)
 
 
 def boston_features(x: np.ndarray, scaler: dict) -> np.ndarray:
@@ -40,7 +40,9 @@ def fit_scaler(x_train: np.ndarray) -> dict:
     from sklearn.preprocessing import StandardScaler
 
     fitted = StandardScaler().fit(x_train)  # training split only: no test information leaks
-    return {"mean": fitted.mean_, "scale": fitted.scale_}
+    # The range is not used to scale: `nnlab predict` warns about houses outside it.
+    return {"mean": fitted.mean_, "scale": fitted.scale_,
+            "min": np.min(x_train, axis=0), "max": np.max(x_train, axis=0)}  # fmt: skip
 
 
 def prepare(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
@@ -54,3 +56,11 @@ def prepare(dataset: Dataset, train_limit: int | None, test_limit: int | None) -
     return Prepared(
         boston_features(x_train, scaler), y_train, boston_features(x_test, scaler), y_test, scaler
     )
+
+
+# What `prepare` runs for each dataset: part of that dataset's runs' key (runs.py).
+STEPS = {
+    "mnist": (prepare, mnist_images),
+    "imdb": (prepare, imdb_sequences),
+    "boston": (prepare, fit_scaler, boston_features),
+}

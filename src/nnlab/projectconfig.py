@@ -15,22 +15,23 @@ from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
 
 DEFAULT_PATH = Path("report/report.toml")
-REPORT_KEYS = {
-    "author": str,
-    "student_id": str,
-    "course": str,
-    "title_vi": str,
-    "title_en": str,
-    "date": str,  # empty: the build date
-    "repository_url": str,
+# Every [report] key with its default: what the report shows when the file leaves it out.
+REPORT_DEFAULTS = {
+    "author": "Nguyễn Quang Thắng",
+    "student_id": "B21DCCN669",
+    "course": "intsyst01 — Hệ thống thông minh / Intelligent Systems",
+    "title_vi": "So sánh CNN và RNN (LSTM) trên MNIST, IMDB và Boston Housing",
+    "title_en": "Comparing a CNN and an RNN (LSTM) on MNIST, IMDB and Boston Housing",
+    "date": "",  # empty: the build date
+    "repository_url": "",
 }
+REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 
 
 @dataclass
 class ProjectConfig:
-    report: dict[str, str]
+    report: dict[str, str] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
     training: dict[str, dict] = field(default_factory=dict)
-    path: Path | None = None
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
@@ -94,14 +95,14 @@ def _check_training(name: str, overrides: dict, text: str) -> dict:
     return {key: TUNABLE[key](value) for key, value in overrides.items()}
 
 
-def load(path: Path | None = None, required: bool = False) -> ProjectConfig:
-    """The config at `path` (default report/report.toml); defaults when absent and not required."""
+def load(path: Path | None = None) -> ProjectConfig:
+    """The config at `path`, or report/report.toml; the defaults when that one is absent."""
     explicit = path is not None
     path = Path(path) if explicit else DEFAULT_PATH
     if not path.exists():
-        if explicit or required:
+        if explicit:
             raise NnlabError(f"config file not found: {path}")
-        return ProjectConfig(report={})
+        return ProjectConfig()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -129,4 +130,4 @@ def load(path: Path | None = None, required: bool = False) -> ProjectConfig:
                 f"known: {', '.join(MODEL_NAMES)}"
             )
         training[name] = _check_training(name, overrides, text)
-    return ProjectConfig(report=report, training=training, path=path)
+    return ProjectConfig(report={**REPORT_DEFAULTS, **report}, training=training)

@@ -1,61 +1,75 @@
 """The run store: one folder per (profile, model, seed) under build/runs, keyed by its inputs.
 
-A run folder appears complete or not at all: it is written under a temporary name and renamed
-into place, with run.json (holding the key and the checksum of every other file) written last.
+A run folder appears complete or not at all: it is written under a temporary name, sealed with
+run.json (its inputs, the machine that trained it and the checksum of every other file),
+fsynced and renamed into place.
+
+A run's inputs are exactly what its numbers depend on: the model's spec, its training settings,
+the data's checksum, the seed, and the syntax tree of the code that trains it (the shared
+training code plus its own dataset's preprocessing; comments and docstrings do not count).
+Rendering code, metrics and statistics are not inputs: the report recomputes them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import os
 import shutil
-import sys
-import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
-from nnlab import models, preprocess, training
+from nnlab import fingerprint, models, preprocess, training
 from nnlab.config import TrainSettings
 from nnlab.errors import NnlabError
-from nnlab.fsutil import atomic_write_json, ensure_dir, sha256_file
+from nnlab.fsutil import atomic_write_json, ensure_dir, fault_pause, fsync_path, sha256_file
 
 RECORD = "run.json"
-STATES = ("done", "missing", "stale", "failed")
+FROZEN_ROOT = Path("results")  # `nnlab freeze` exports runs here (tracked in git)
+# The code every run is trained by; each dataset adds its preprocessing (preprocess.STEPS).
+TRAINING_CODE = (
+    models.build, models.describe, training.seed_everything, training._callbacks,
+    training.read_history, training.train,
+)  # fmt: skip
+# How a changed input is named in a stale run's reason.
+INPUT_NAMES = {
+    "spec": "model architecture",
+    "settings": "training settings",
+    "code": "training code",
+    "data_sha256": "data",
+    "seed": "seed",
+}
 
 
-def library_versions() -> dict[str, str]:
-    """Versions that can change a run's numbers, read without importing TensorFlow."""
-    versions = {"python": sys.version.split()[0]}
-    for package in ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+def training_code(dataset: str) -> str:
+    return fingerprint.code_digest(*TRAINING_CODE, *preprocess.STEPS[dataset])
 
 
-def _code_fingerprint() -> str:
-    # Only the code that turns inputs into a trained model; specs are keyed one by one.
-    source = "".join(inspect.getsource(part) for part in (models.build, preprocess, training))
-    return hashlib.sha256(source.encode()).hexdigest()
-
-
-def run_key(
-    spec: models.ModelSpec, settings: TrainSettings, data_checksum: str, seed: int
-) -> tuple[str, dict]:
-    inputs = {
-        "spec": spec.as_dict(),
+def run_inputs(
+    spec: models.ModelSpec, settings: TrainSettings, data_checksum: str | None, seed: int
+) -> dict:
+    """What the run depends on; `data_checksum` None where the data is not cached here (it is
+    then not compared)."""
+    return {
+        "spec": json.loads(json.dumps(spec.as_dict())),  # tuples as lists, as run.json has them
         "settings": settings.as_dict(),
         "data_sha256": data_checksum,
         "seed": seed,
-        "versions": library_versions(),
-        "code": _code_fingerprint(),
+        "code": training_code(spec.dataset),
     }
-    canonical = json.dumps(inputs, sort_keys=True, default=list)
-    return hashlib.sha256(canonical.encode()).hexdigest(), inputs
+
+
+def changed_inputs(recorded: dict, expected: dict) -> list[str]:
+    """The inputs that differ, named for people; a None expectation is not compared."""
+    changed = []
+    for key, label in INPUT_NAMES.items():
+        want, have = expected.get(key), recorded.get(key)
+        if want is None or want == have:
+            continue
+        if key == "settings" and isinstance(have, dict):
+            keys = sorted(k for k in want if want[k] != have.get(k))
+            label += " (" + ", ".join(f"{k} {have.get(k)} → {want[k]}" for k in keys) + ")"
+        changed.append(label)
+    return changed
 
 
 def run_path(root: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
@@ -65,14 +79,10 @@ def run_path(root: Path, profile: str, name: str, seed: int, precision: str = "f
     return root / profile / name / f"seed-{seed}{suffix}"
 
 
-def run_dir(build: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:
-    return run_path(build / "runs", profile, name, seed, precision)
-
-
 @dataclass
 class RunStatus:
     name: str
-    state: str  # one of STATES
+    state: str  # done, missing, stale or failed
     reason: str
     path: Path
     record: dict | None
@@ -83,7 +93,6 @@ class RunStatus:
             "name": self.name,
             "status": self.state,
             "reason": self.reason,
-            "metrics": record.get("metrics"),
             "fit_seconds": record.get("fit_seconds"),
             "predict_seconds": record.get("predict_seconds"),
             "epochs_run": record.get("epochs_run"),
@@ -98,52 +107,51 @@ def read_record(path: Path) -> dict:
     except FileNotFoundError:
         raise
     except (OSError, ValueError) as exc:
-        raise NnlabError(f"{path / RECORD} is unreadable ({exc}); the run will be redone") from exc
+        raise NnlabError(f"{path / RECORD} is unreadable ({exc})") from exc
     for name, digest in record.get("files", {}).items():
         file = path / name
         if not file.exists() or sha256_file(file) != digest:
-            raise NnlabError(f"{file} is missing or altered; the run will be redone")
+            raise NnlabError(f"{file} is missing or altered")
     return record
 
 
-def status(path: Path, name: str, key: str | None) -> RunStatus:
-    """The state of the run in `path`; `key` None means "don't compare inputs"."""
+def status(path: Path, name: str, expected: dict) -> RunStatus:
+    """The state of the run in `path` against the inputs it should have been trained on."""
     try:
         record = read_record(path)
     except FileNotFoundError:
         return RunStatus(name, "missing", "not trained yet", path, None)
     except NnlabError as exc:
         return RunStatus(name, "missing", str(exc), path, None)
-    if key is not None and record.get("key") != key:
-        return RunStatus(name, "stale", "its inputs changed since it was trained", path, record)
+    changed = changed_inputs(record.get("inputs", {}), expected)
+    if changed:
+        reason = f"its {', '.join(changed)} changed since it was trained"
+        return RunStatus(name, "stale", reason, path, record)
     if record.get("status") == "failed":
         return RunStatus(name, "failed", record.get("reason", ""), path, record)
     return RunStatus(name, "done", "", path, record)
 
 
 def commit(workdir: Path, record: dict, final: Path) -> None:
-    """Seal `workdir` with run.json (checksums of its files) and move it into place."""
+    """Seal `workdir` with run.json (checksums of its files) and move it into place, durably."""
     record["files"] = {
         file.name: sha256_file(file) for file in sorted(workdir.iterdir()) if file.is_file()
     }
-    atomic_write_json(workdir / RECORD, record)
-    _fault_pause("commit")
+    for file in workdir.iterdir():
+        fsync_path(file)
+    atomic_write_json(workdir / RECORD, record)  # fsyncs run.json and the folder
+    fault_pause("commit")
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)
+    fault_pause("swap")  # killed here, clean_leftovers puts the sealed new run in place
     workdir.rename(final)
+    fsync_path(final.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _fault_pause(stage: str) -> None:
-    """Fault-injection hook for the tests: NNLAB_FAULT_PAUSE=<stage> sleeps there, so a test
-    can kill the process at that exact point."""
-    if os.environ.get("NNLAB_FAULT_PAUSE") == stage:
-        print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
-        time.sleep(60)
-
-
 def new_workdir(final: Path) -> Path:
+    """An empty folder beside `final` for one run in progress (named after this process)."""
     parent = ensure_dir(final.parent)
     workdir = parent / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(workdir, ignore_errors=True)
@@ -151,11 +159,34 @@ def new_workdir(final: Path) -> Path:
     return workdir
 
 
+def _sealed(folder: Path) -> bool:
+    try:
+        read_record(folder)
+    except (OSError, NnlabError):
+        return False
+    return True
+
+
 def clean_leftovers(build: Path) -> None:
-    """Remove partial folders left by a killed build (call with the build lock held)."""
+    """Tidy what a killed build left (call with the build lock held). A run killed between
+    moving the old run aside and moving the new one in gets its folder back: the new run when
+    it was sealed, else the old one. Every other leftover is removed."""
     root = build / "runs"
     if not root.exists():
         return
-    for leftover in root.glob("*/*/.*"):
-        if ".partial-" in leftover.name or ".old-" in leftover.name:
+    for leftover in sorted(root.glob("*/*/.*")):
+        name, marker, _ = leftover.name[1:].rpartition(".partial-")
+        if not marker:
+            name, marker, _ = leftover.name[1:].rpartition(".old-")
+        if not marker or not leftover.exists():
+            continue
+        final = leftover.with_name(name)
+        if not final.exists():
+            partial = [p for p in final.parent.glob(f".{name}.partial-*") if _sealed(p)]
+            old = [p for p in final.parent.glob(f".{name}.old-*") if _sealed(p)]
+            keep = (partial or old or [None])[0]
+            if keep is not None:
+                keep.rename(final)
+                fsync_path(final.parent)
+        if leftover.exists():
             shutil.rmtree(leftover, ignore_errors=True)

@@ -10,21 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import data
+from nnlab import data, runs
 from nnlab.data import boston, imdb
-from nnlab.fsutil import atomic_write, atomic_write_json
+from nnlab.fsutil import atomic_write_json, atomic_write_npz
 
 SAMPLE_DIGITS = 24
 SAMPLE_REVIEWS = 2
 SAMPLE_HOUSES = 6
 REVIEW_CHARS = 600
-
-
-def locate(build: Path) -> Path:
-    from nnlab.results import FROZEN_ROOT
-
-    own = build / "samples"
-    return own if (own / "boston.json").exists() else FROZEN_ROOT / "samples"
+FROZEN = runs.FROZEN_ROOT / "samples"  # beside the frozen runs (results.freeze)
 
 
 def covers(found: dict, imdb_test_indices: list[int], mnist_test_indices: list[int]) -> bool:
@@ -38,11 +32,6 @@ def covers(found: dict, imdb_test_indices: list[int], mnist_test_indices: list[i
     ) <= have_digits
 
 
-def _save_npz(tmp: Path, **arrays: np.ndarray) -> None:
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
-
-
 def export(
     build: Path, imdb_test_indices: list[int], mnist_test_indices: list[int], log=print
 ) -> Path:
@@ -50,15 +39,14 @@ def export(
     out = build / "samples"
     mnist = data.load("mnist", fetch=False, log=log)
     gallery = np.array(sorted(set(mnist_test_indices)), dtype=np.int64)
-    atomic_write(
+    atomic_write_npz(
         out / "mnist.npz",
-        lambda tmp: _save_npz(
-            tmp,
-            images=mnist.x_test[:SAMPLE_DIGITS],
-            labels=mnist.y_test[:SAMPLE_DIGITS],
-            gallery_index=gallery,
-            gallery_images=mnist.x_test[gallery],
-        ),
+        {
+            "images": mnist.x_test[:SAMPLE_DIGITS],
+            "labels": mnist.y_test[:SAMPLE_DIGITS],
+            "gallery_index": gallery,
+            "gallery_images": mnist.x_test[gallery],
+        },
     )
     reviews = data.load("imdb", fetch=False, log=log)
     atomic_write_json(out / "imdb.json", imdb_extract(reviews, imdb_test_indices))

@@ -21,11 +21,18 @@ _BLOCK_ELEMENTS = 4_000_000
 # Below this many discordant pairs the chi-square approximation is poor: use the exact test.
 _EXACT_BELOW = 25
 
+# The report's settings: resamples, the generator's seed, and the significance level.
+N_RESAMPLES = 2000
+BOOTSTRAP_SEED = 12345
+ALPHA = 0.05
+
 CLASSIFIER_KEYS = ("accuracy", "f1_macro", "log_loss")
 REGRESSOR_KEYS = ("mse", "mae", "rmse", "r2")
 
 
-def bootstrap_indices(n: int, n_resamples: int = 2000, seed: int = 12345) -> np.ndarray:
+def bootstrap_indices(
+    n: int, n_resamples: int = N_RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> np.ndarray:
     """Resample indices, shape (n_resamples, n), drawn with replacement from 0..n-1."""
     if n < 1 or n_resamples < 1:
         raise ValueError(f"need n >= 1 and n_resamples >= 1, got {n} and {n_resamples}")
@@ -219,7 +226,12 @@ def _comparison(metrics_a, metrics_b, delta, point, indices, level, test, alpha,
 
 
 def compare_classifiers(
-    y_true, probs_a, probs_b, n_resamples: int = 2000, seed: int = 12345, alpha: float = 0.05
+    y_true,
+    probs_a,
+    probs_b,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    alpha: float = ALPHA,
 ) -> dict:
     """Both models' CIs (level 1 - alpha), paired accuracy difference a - b, McNemar's test."""
     y = np.asarray(y_true).astype(np.int64).reshape(-1)
@@ -236,7 +248,12 @@ def compare_classifiers(
 
 
 def compare_regressors(
-    y_true, pred_a, pred_b, n_resamples: int = 2000, seed: int = 12345, alpha: float = 0.05
+    y_true,
+    pred_a,
+    pred_b,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    alpha: float = ALPHA,
 ) -> dict:
     """Both models' CIs (level 1 - alpha), paired MAE difference a - b, Wilcoxon test."""
     y, a = _regression_arrays(y_true, pred_a)

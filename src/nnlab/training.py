@@ -1,6 +1,8 @@
 """One training run: seed, build, fit with the notebook's settings, predict the test set, save.
 
 Everything is written into `workdir`; the run store (runs.py) makes it visible atomically.
+Test metrics are not computed here: the report computes them from predictions.npz, so a fix
+to metrics.py reaches every run without retraining.
 """
 
 from __future__ import annotations
@@ -12,34 +14,24 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import metrics, models, preprocess
+from nnlab import models, preprocess
 from nnlab.config import PREDICT_BATCH_SIZE, TrainSettings
 from nnlab.data import Dataset
+from nnlab.tfload import load_keras
 
-# The notebook's two hand-made houses (13 features, StatLib column order).
-HANDMADE_HOUSES = (
-    (10.0, 0.0, 9.0, 1.0, 0.5, 5.0, 50.0, 1.0, 4.0, 400.0, 20.0, 400.0, 25.0),
-    (0.1, 90.0, 2.0, 0.0, 0.4, 7.5, 20.0, 5.0, 1.0, 200.0, 15.0, 380.0, 5.0),
-)
+VOCABULARY = "vocabulary.txt"  # IMDB runs: the words behind the ids the model was trained on
 
 
 def seed_everything(seed: int) -> None:
-    import keras
+    keras = load_keras()
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators
     tf.config.experimental.enable_op_determinism()
 
 
-def set_precision(policy: str) -> None:
-    """ "float32" (default) or "mixed_bfloat16" (CPUs with native bf16, and GPUs)."""
-    import keras
-
-    keras.mixed_precision.set_global_policy(policy)
-
-
 def _callbacks(settings: TrainSettings, history_path: Path) -> list:
-    import keras
+    keras = load_keras()
 
     class EpochTimer(keras.callbacks.Callback):
         """Adds each epoch's wall time to the logs, so CSVLogger records it."""
@@ -74,8 +66,9 @@ def train(
     verbose: int = 1,
 ) -> dict:  # fmt: skip
     """Fit, predict and save into `workdir`; return the run's record (see runs.py)."""
+    keras = load_keras()
     seed_everything(seed)
-    set_precision(settings.precision)
+    keras.mixed_precision.set_global_policy(settings.precision)
     data = preprocess.prepare(dataset, settings.train_limit, settings.test_limit)
     model = models.build(spec, settings.learning_rate)
     history_path = workdir / "history.csv"
@@ -119,18 +112,14 @@ def train(
     outputs = model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
     record["predict_seconds"] = time.perf_counter() - started
     record["predict_batch_size"] = PREDICT_BATCH_SIZE
-    record["metrics"] = metrics.for_task(metrics.task_of(spec.dataset), data.y_test, outputs)
 
-    outputs = np.asarray(outputs, dtype=np.float32)
-    arrays = {"y_true": np.asarray(data.y_test), "outputs": outputs}
-    if spec.dataset == "boston":
-        arrays["scaler_mean"] = data.scaler["mean"]
-        arrays["scaler_scale"] = data.scaler["scale"]
-        houses = preprocess.boston_features(np.array(HANDMADE_HOUSES), data.scaler)
-        handmade = np.asarray(model.predict(houses, verbose=0), dtype=np.float32).reshape(-1)
-        record["handmade_prices_k"] = [float(v) for v in handmade]
+    arrays = {"y_true": np.asarray(data.y_test), "outputs": np.asarray(outputs, np.float32)}
+    arrays.update({f"scaler_{key}": value for key, value in data.scaler.items()})
     np.savez(workdir / "predictions.npz", **arrays)
+    if spec.dataset == "imdb":
+        # Every training word, not only the first 10,000: a rarer word becomes "?" (OOV), an
+        # unknown one is dropped, exactly as in training.
+        (workdir / VOCABULARY).write_text("\n".join(dataset.vocabulary), encoding="utf-8")
     model.save(workdir / "model.keras")
-    set_precision("float32")
     record["status"] = "done"
     return record

@@ -7,6 +7,7 @@ errors into one line.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
@@ -16,7 +17,9 @@ from nnlab.errors import NnlabError
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 2; no tracebacks."""
+    """Entry point: user errors become one line on stderr and exit code 2, without a
+    traceback (the modules turn problems with the user's own files and folders into
+    NnlabError); anything else is a bug and shows its traceback."""
     try:
         cli.main(standalone_mode=False)
     except NnlabError as exc:
@@ -30,10 +33,10 @@ def main() -> None:
     except click.ClickException as exc:
         emit(f"nnlab: error: {exc.format_message()}")
         sys.exit(exc.exit_code)
-    except OSError as exc:  # anything the modules did not already turn into an NnlabError
-        where = f" ({exc.filename})" if exc.filename else ""
-        emit(f"nnlab: error: {exc.strerror or exc}{where}")
-        sys.exit(2)
     except (KeyboardInterrupt, click.Abort):
         emit("nnlab: interrupted; finished runs are kept, run the command again to go on")
         sys.exit(130)
+    except Exception:  # not the user's input: a bug keeps its traceback
+        traceback.print_exc()
+        emit("nnlab: internal error: this is a bug in nnlab, not in your input (traceback above)")
+        sys.exit(1)

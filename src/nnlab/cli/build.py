@@ -44,21 +44,21 @@ def _selection_options(function):
     )
 
 
-def _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=False):
+def selection(
+    dataset, kind, profile, seed, repeats, config_path, precision, source="auto", fetch=False
+):
+    """The runs a command uses (pipeline.plan), with report.toml's overrides."""
     from nnlab import pipeline, projectconfig
 
-    overrides = projectconfig.load(config_path).training
-    if precision != "float32":
-        overrides = {
-            name: {**overrides.get(name, {}), "precision": precision} for name in models.SPECS
-        }
-    specs = models.select(dataset, kind)
+    overrides = pipeline.overrides_for(projectconfig.load(config_path).training, precision)
     seeds = [seed + offset for offset in range(repeats)]
-    return pipeline.plan(build_dir(), profile, specs, seeds, overrides, fetch=fetch)
+    specs = models.select(dataset, kind)
+    return pipeline.plan(build_dir(), profile, specs, seeds, overrides, source, fetch)
 
 
 def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet, then=None):
-    """Under the build lock: clean leftovers, train what is missing, then call `then()`."""
+    """Under the build lock: clean leftovers, train what is missing or stale, price the
+    hand-made houses, then call `then()` (still under the lock)."""
     from nnlab import pipeline
     from nnlab.lock import build_lock
     from nnlab.runs import clean_leftovers
@@ -66,14 +66,25 @@ def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet,
     build = build_dir()
     with build_lock(build):
         clean_leftovers(build)
-        plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision, fetch=True)
+        chosen = selection(
+            dataset,
+            kind,
+            profile,
+            seed,
+            repeats,
+            config_path,
+            precision,
+            source="build",
+            fetch=True,
+        )
         # Keras's live progress bar on a terminal, one line per epoch in a log file.
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
-        trained = pipeline.train_missing(plans, verbose=verbose, echo=emit)
+        trained = pipeline.train_missing(chosen, verbose=verbose, echo=emit)
+        pipeline.price_handmade(chosen, echo=emit)
         if then is not None:
             emit(f"{len(trained)} run(s) trained; rendering")
             then()
-    return plans, trained
+    return chosen, trained
 
 
 @cli.command("train")
@@ -81,21 +92,24 @@ def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet,
 @click.option("--quiet", is_flag=True, help="No Keras progress bars.")
 def train_command(dataset, kind, profile, seed, repeats, config_path, precision, quiet) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
-    plans, trained = _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet)
-    done = sum(p.status.state == "done" for p in plans)
-    click.echo(f"{len(trained)} trained, {done}/{len(plans)} runs done ({profile} profile)")
+    chosen, trained = _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet)
+    done = len(chosen.by_state("done"))
+    click.echo(f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({profile} profile)")
 
 
 @cli.command("runs")
 @_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs_command(dataset, kind, profile, seed, repeats, config_path, precision, as_json) -> None:
-    """List the runs of a profile with their status and test metrics."""
-    plans = _plans(dataset, kind, profile, seed, repeats, config_path, precision)
-    rows = [p.status.as_dict() for p in plans]
+    """List the runs a report would use, from one source, with their status and timings."""
+    chosen = selection(dataset, kind, profile, seed, repeats, config_path, precision)
+    for line in chosen.warnings():
+        emit(line)
+    rows = [{**p.status.as_dict(), "source": chosen.source} for p in chosen.plans]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    emit(f"runs from {chosen.root} ({chosen.source})")
     for row in rows:
         extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s, {row['epochs_run']} epochs"
         click.echo(f"{row['name']:<11} {row['status']:<8} {extra}  {row['folder']}")
@@ -113,16 +127,19 @@ def _report_options(function):
     )(function)  # fmt: skip
 
 
-def _render(profile, seed, repeats, config_path, precision, lang, fmt) -> None:
+def _render(chosen, config_path, lang, fmt) -> None:
     from nnlab import projectconfig
     from nnlab.report.make import make_report
 
     langs = ["vi", "en"] if lang == "all" else [lang]
     formats = ["html", "pdf"] if fmt == "all" else [fmt]
     report_config = projectconfig.load(config_path).report
-    seeds = [seed + offset for offset in range(repeats)]
+    chosen.require()
+    emit(f"rendering from {chosen.root} ({chosen.source})")
+    for line in chosen.warnings():
+        emit(line)
     build = build_dir()
-    timings = make_report(build, profile, seeds, langs, formats, report_config, emit, precision)
+    timings = make_report(build, chosen, langs, formats, report_config, emit)
     for key, seconds in timings["stages"].items():
         emit(f"  {key}: {seconds:.1f}s")
     outputs = [str(build / "site")] if "html" in formats else []
@@ -137,9 +154,13 @@ def report_command(
     dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt
 ) -> None:
     """Render the report from saved runs (never trains)."""
+    from nnlab.lock import build_lock
+
     if dataset or kind:
         raise NnlabError("the report covers all six runs; --dataset/--model are for train")
-    _render(profile, seed, repeats, config_path, precision, lang, fmt)
+    with build_lock(build_dir()):
+        chosen = selection(None, None, profile, seed, repeats, config_path, precision)
+        _render(chosen, config_path, lang, fmt)
 
 
 @cli.command("build")
@@ -154,20 +175,27 @@ def build_command(
         raise NnlabError("build covers all six runs; use nnlab train for a subset")
 
     def render() -> None:
-        _render(profile, seed, repeats, config_path, precision, lang, fmt)
+        chosen = selection(None, None, profile, seed, repeats, config_path, precision)
+        _render(chosen, config_path, lang, fmt)
 
     _train(None, None, profile, seed, repeats, config_path, precision, quiet, then=render)
 
 
 @cli.command("freeze")
-@click.option("--profile", type=click.Choice(config.PROFILES), default="full", show_default=True)
+@_selection_options
 @click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
               show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
-def freeze_command(profile, target) -> None:
-    """Copy the runs' small results (not the models) to results/, to render without training."""
+def freeze_command(dataset, kind, profile, seed, repeats, config_path, precision, target) -> None:
+    """Copy the build's current runs' small results (not the models) to results/, to render
+    without training; refuses stale or missing runs."""
+    from nnlab.lock import build_lock
     from nnlab.results import freeze
 
-    copied = freeze(build_dir(), profile, target)
+    with build_lock(build_dir()):
+        chosen = selection(
+            dataset, kind, profile, seed, repeats, config_path, precision, source="build"
+        )
+        copied = freeze(build_dir(), chosen, target)
     click.echo(f"{len(copied)} run(s) frozen into {target / profile}")
 
 
@@ -181,8 +209,13 @@ def freeze_command(profile, target) -> None:
 def bench_command(profile, seed, config_path, predict_check) -> None:
     """Time each stage of a build and each run's FLOP utilisation; writes build/bench.json."""
     from nnlab import bench, projectconfig
+    from nnlab.lock import build_lock
 
     report_config = projectconfig.load(config_path).report
-    result = bench.bench(build_dir(), profile, seed, report_config, predict_check, log=emit)
+    with build_lock(build_dir()):
+        chosen = selection(None, None, profile, seed, 1, config_path, "float32", source="build")
+        for line in chosen.warnings():
+            emit(line)
+        result = bench.bench(build_dir(), chosen, report_config, predict_check, log=emit)
     click.echo(bench.table(result))
     click.echo(f"written: {build_dir() / 'bench.json'}")

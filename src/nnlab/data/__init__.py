@@ -14,11 +14,8 @@ from nnlab.data import archives, boston, cache, imdb, mnist
 from nnlab.errors import NnlabError
 
 DATASETS = ("mnist", "imdb", "boston")
-_CONVERTERS = {
-    "mnist": mnist.from_archive,
-    "imdb": imdb.from_archive,
-    "boston": boston.from_archive,
-}
+# Each dataset's module: from_archive and CONVERTER_VERSION.
+_MODULES = {"mnist": mnist, "imdb": imdb, "boston": boston}
 _KERAS_HOST = ("storage.googleapis.com", 443)
 
 
@@ -48,7 +45,7 @@ def load(name: str, root: Path | None = None, fetch: bool = True, log=print) -> 
     check_name(name)
     root = root or cache.data_dir()
     try:
-        cached = cache.load(name, root)
+        cached = cache.load(name, root, converter_version(name))
     except cache.CorruptCache as exc:
         if not fetch:
             raise NnlabError(f"{exc}; run: nnlab data fetch {name}") from None
@@ -59,6 +56,19 @@ def load(name: str, root: Path | None = None, fetch: bool = True, log=print) -> 
             raise NnlabError(f"dataset '{name}' is not in {root}; run: nnlab data fetch {name}")
         cached = _fetch(name, root, log)
     return _as_dataset(name, *cached)
+
+
+def converter_version(name: str) -> int:
+    return _MODULES[name].CONVERTER_VERSION
+
+
+def cached_checksum(name: str, root: Path | None = None) -> str | None:
+    """The checksum of the cached arrays, None when they are absent or converted by an older
+    version (without reading the arrays)."""
+    meta = cache.read_meta(name, root or cache.data_dir())
+    if meta is None or meta.get("converter") != converter_version(name):
+        return None
+    return meta["sha256"]
 
 
 def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
@@ -75,9 +85,9 @@ def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
                 f"dataset '{name}' is not cached and could not be fetched ({exc}); "
                 f"when online, run: nnlab data fetch {name}"
             ) from None
-        arrays = _CONVERTERS[name](path)
+        arrays = _MODULES[name].from_archive(path)
         meta = {"source": archive.label, "archive_sha256": archive.sha256}
-    meta = cache.store(name, arrays, meta, root)
+    meta = cache.store(name, arrays, {**meta, "converter": converter_version(name)}, root)
     return arrays, meta
 
 

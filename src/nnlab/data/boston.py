@@ -9,10 +9,26 @@ from pathlib import Path
 
 import numpy as np
 
+# Bump when the conversion changes: warm caches then rebuild their arrays (data/__init__.py).
+CONVERTER_VERSION = 1
+
 FEATURES = (
     "CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT",
 )  # fmt: skip
 TARGET = "MEDV"
+# The notebook's two hand-made houses (13 features, StatLib column order), priced by each
+# trained model after training (handmade.py): not a training input.
+HANDMADE_HOUSES = (
+    (10.0, 0.0, 9.0, 1.0, 0.5, 5.0, 50.0, 1.0, 4.0, 400.0, 20.0, 400.0, 25.0),
+    (0.1, 90.0, 2.0, 0.0, 0.4, 7.5, 20.0, 5.0, 1.0, 200.0, 15.0, 380.0, 5.0),
+)
+# What a value can physically be, per feature (low, high; None: unbounded): rates, shares in
+# percent, a 0/1 river dummy, counts and distances. B is 1000(Bk - 0.63)² with Bk in [0, 1].
+PHYSICAL_RANGE = {
+    "CRIM": (0, None), "ZN": (0, 100), "INDUS": (0, 100), "CHAS": (0, 1), "NOX": (0, None),
+    "RM": (0, None), "AGE": (0, 100), "DIS": (0, None), "RAD": (0, None), "TAX": (0, None),
+    "PTRATIO": (0, None), "B": (0, 396.9), "LSTAT": (0, 100),
+}  # fmt: skip
 CSV_MEMBER = "boston/resources/boston_house_prices.csv"
 SPLIT_SEED = 113
 TEST_SPLIT = 0.2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.fsutil import atomic_write, atomic_write_json, sha256_file
+from nnlab.fsutil import atomic_write_json, atomic_write_npz, sha256_file
 
 
 def data_dir() -> Path:
@@ -21,7 +21,7 @@ def data_dir() -> Path:
 
 
 class CorruptCache(Exception):
-    """The cached arrays do not match their recorded checksum."""
+    """The cached arrays do not match their recorded checksum, or an older converter made them."""
 
 
 def paths(name: str, root: Path) -> tuple[Path, Path]:
@@ -30,15 +30,10 @@ def paths(name: str, root: Path) -> tuple[Path, Path]:
 
 def store(name: str, arrays: dict[str, np.ndarray], meta: dict, root: Path) -> dict:
     arrays_path, meta_path = paths(name, root)
-    atomic_write(arrays_path, lambda tmp: _save_npz(tmp, arrays))
+    atomic_write_npz(arrays_path, arrays)
     meta = {**meta, "sha256": sha256_file(arrays_path)}
     atomic_write_json(meta_path, meta)
     return meta
-
-
-def _save_npz(tmp: Path, arrays: dict[str, np.ndarray]) -> None:
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
 
 
 def read_meta(name: str, root: Path) -> dict | None:
@@ -49,12 +44,19 @@ def read_meta(name: str, root: Path) -> dict | None:
         return None
 
 
-def load(name: str, root: Path) -> tuple[dict[str, np.ndarray], dict] | None:
-    """The cached arrays and meta, None when absent; CorruptCache when they fail the checksum."""
+def load(name: str, root: Path, converter: int) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The cached arrays and meta, None when absent; CorruptCache when they fail the checksum
+    or were converted by another converter version than `converter`."""
     arrays_path, _ = paths(name, root)
     meta = read_meta(name, root)
     if meta is None or not arrays_path.exists():
         return None
+    if meta.get("converter") != converter:
+        made_by = meta.get("converter") or "none"
+        raise CorruptCache(
+            f"cached {name} arrays come from converter version {made_by}; this nnlab "
+            f"converts with version {converter}"
+        )
     if sha256_file(arrays_path) != meta.get("sha256"):
         raise CorruptCache(f"cached {name} arrays fail their checksum")
     with np.load(arrays_path, allow_pickle=False) as npz:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
+# Bump when the conversion changes: warm caches then rebuild their arrays (data/__init__.py).
+CONVERTER_VERSION = 1
+
 NUM_WORDS = 10_000
 START, OOV, INDEX_FROM = 1, 2, 3
 SHUFFLE_SEED = 113
 # keras.preprocessing.text.text_to_word_sequence's default filters.
 _FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 _TRANSLATE = str.maketrans(dict.fromkeys(_FILTERS, " "))
-# Slices of reviews.json ([{"t": text, "s": label}]): test/neg, train/neg, test/pos, train/pos.
-_BLOCK = 12_500
 
 
 def tokenize(text: str) -> list[str]:
@@ -51,6 +52,11 @@ def build_vocabulary(texts: list[str]) -> list[str]:
     return [word for word, _ in counts.most_common()]
 
 
+def ranks(vocabulary: list[str]) -> dict[str, int]:
+    """Word -> frequency rank (1 = most frequent), the index `encode` looks words up in."""
+    return {word: position for position, word in enumerate(vocabulary, start=1)}
+
+
 def encode(text: str, rank: dict[str, int], num_words: int = NUM_WORDS) -> list[int]:
     """[START] + word ids; ids >= num_words become OOV; words never seen in training are skipped."""
     ids = [START]
@@ -78,7 +84,7 @@ def decode(ids, vocabulary: list[str]) -> str:
 def from_reviews(reviews: list[dict]) -> dict[str, np.ndarray]:
     train, test = keras_order(reviews)
     vocabulary = build_vocabulary([review["t"] for review in train])
-    rank = {word: position for position, word in enumerate(vocabulary, start=1)}
+    rank = ranks(vocabulary)
     arrays = {}
     for split, items in (("train", train), ("test", test)):
         sequences = [encode(review["t"], rank) for review in items]

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+# Bump when the conversion changes: warm caches then rebuild their arrays (data/__init__.py).
+CONVERTER_VERSION = 1
+
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",

@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nnlab import figures
-from nnlab.fsutil import atomic_write_text, ensure_dir
-
-_FIGURES_CODE = hashlib.sha256(inspect.getsource(figures).encode()).hexdigest()
+from nnlab.fsutil import atomic_copy, atomic_write_text, ensure_dir
 
 
 class FigureStore:
-    """Writes `<out>/<name>.svg`, reusing a cached SVG when (name, lang, inputs, code) match."""
+    """Writes `<out>/<name>.svg`, reusing a cached SVG when (name, lang, inputs, code) match;
+    `code` is a digest of everything that draws the figures (render.figure_code)."""
 
-    def __init__(self, cache_dir: Path, out_dir: Path, lang: str):
+    def __init__(self, cache_dir: Path, out_dir: Path, lang: str, code: str):
         self.cache_dir = ensure_dir(cache_dir)
         self.out_dir = ensure_dir(out_dir)
         self.lang = lang
+        self.code = code
         self.generated = 0
         self.reused = 0
         self.draw_seconds: dict[str, float] = {}  # the figures drawn (not reused), by name
 
     def get(self, name: str, inputs: object, make: Callable[[], str]) -> str:
         digest = hashlib.sha256(
-            json.dumps(
-                [name, self.lang, inputs, _FIGURES_CODE], sort_keys=True, default=str
-            ).encode()
+            json.dumps([name, self.lang, inputs, self.code], sort_keys=True, default=str).encode()
         ).hexdigest()
         cached = self.cache_dir / f"{digest}.svg"
         if cached.exists():
@@ -42,5 +37,5 @@ class FigureStore:
             self.draw_seconds[name] = time.perf_counter() - started
             self.generated += 1
         target = self.out_dir / f"{name}.svg"
-        shutil.copyfile(cached, target)
+        atomic_copy(cached, target)
         return f"{self.out_dir.name}/{name}.svg"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import figures
+from nnlab import figures, metrics
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 
@@ -26,7 +26,7 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
             lambda: figures.digit_grid(digits["images"], digits["labels"], t),
         )  # fmt: skip
     if all(run.history for run in runs.values()):
-        metric = "accuracy" if lab.task == "classification" else "mae"
+        metric = metrics.main_metric(lab.task)
         out["curves"] = store.get(
             f"{lab.name}-curves", inputs,
             lambda: figures.learning_curves(
@@ -40,14 +40,14 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
         f"{lab.name}-seed-bars", inputs,
         lambda: figures.side_by_side_bars(
             [t(f"bar:{n}") for n in names],
-            {k: [r.record["metrics"][n] for n in names] for k, r in runs.items()},
+            {k: [r.metrics[n] for n in names] for k, r in runs.items()},
             t(f"bars-title:{lab.name}"), t),
     )  # fmt: skip
     if lab.task == "classification":
         out["confusion"] = store.get(
             f"{lab.name}-confusion", inputs,
             lambda: figures.confusion_matrices(
-                {k: r.record["metrics"]["confusion_matrix"] for k, r in runs.items()},
+                {k: r.metrics["confusion_matrix"] for k, r in runs.items()},
                 [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]], t),
         )  # fmt: skip
         out["calibration"] = store.get(

@@ -5,15 +5,14 @@ Templates only format what is computed here; every number comes from the saved r
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, flops, metrics, stats
+from nnlab import config, metrics, provenance, stats
 from nnlab.data import archives
+from nnlab.data.boston import HANDMADE_HOUSES
 from nnlab.results import RunResult
-from nnlab.training import HANDMADE_HOUSES
 
 LABS = ("mnist", "imdb", "boston")
 KINDS = ("cnn", "rnn")
@@ -82,7 +81,7 @@ def seed_spread(lab: Lab, key: str) -> dict[str, dict] | None:
     if all(len(items) < 2 for items in lab.repeats.values()):
         return None
     return {
-        kind: stats.seed_summary([run.record["metrics"][key] for run in items if not run.failed])
+        kind: stats.seed_summary([run.metrics[key] for run in items if not run.failed])
         for kind, items in lab.repeats.items()
     }
 
@@ -91,9 +90,7 @@ def metric_rows(lab: Lab) -> list[dict]:
     rows = CLASSIFIER_ROWS if lab.task == "classification" else REGRESSOR_ROWS
     table = []
     for key, higher_better, digits, percent in rows:
-        values = {
-            kind: (run.record.get("metrics") or {}).get(key) for kind, run in lab.runs.items()
-        }
+        values = {kind: (run.metrics or {}).get(key) for kind, run in lab.runs.items()}
         best = None
         if all(v is not None for v in values.values()) and values["cnn"] != values["rnn"]:
             pick = max if higher_better else min
@@ -107,7 +104,7 @@ def metric_rows(lab: Lab) -> list[dict]:
 
 def label_error_rows(lab: Lab) -> list[dict]:
     return [
-        {"key": key, "values": {k: r.record["metrics"][key] for k, r in lab.runs.items()}}
+        {"key": key, "values": {k: r.metrics[key] for k, r in lab.runs.items()}}
         for key in metrics.LABEL_ERROR_KEYS
     ]
 
@@ -145,9 +142,9 @@ def misclassified_reviews(lab: Lab) -> dict[str, list[dict]]:
     for kind, run in lab.runs.items():
         y = run.y_true.astype(int)
         p_positive = run.outputs.reshape(-1).astype(float)
-        predicted = (p_positive > 0.5).astype(int)
+        predicted = metrics.predicted_labels(run.outputs)
         wrong = np.flatnonzero(predicted != y)
-        certainty = np.abs(p_positive[wrong] - 0.5)
+        certainty = np.abs(p_positive[wrong] - metrics.THRESHOLD)
         chosen = wrong[np.argsort(-certainty, kind="stable")][:REVIEWS_PER_MODEL]
         out[kind] = [
             {"index": int(i), "true": int(y[i]), "p_positive": float(p_positive[i])} for i in chosen
@@ -172,15 +169,13 @@ def largest_errors(lab: Lab, count: int = 5) -> list[dict]:
     ]  # fmt: skip
 
 
-def handmade_houses(lab: Lab) -> list[dict]:
+def handmade_houses(lab: Lab) -> list[dict] | None:
+    """Each hand-made house with both models' prices (k$); None until they are priced for
+    today's houses (nnlab train prices them)."""
+    if any(run.handmade_k is None for run in lab.runs.values()):
+        return None
     return [
-        {
-            "features": list(features),
-            **{
-                kind: run.record.get("handmade_prices_k", [None] * len(HANDMADE_HOUSES))[i]
-                for kind, run in lab.runs.items()
-            },
-        }
+        {"features": list(features), **{k: run.handmade_k[i] for k, run in lab.runs.items()}}
         for i, features in enumerate(HANDMADE_HOUSES)
     ]
 
@@ -211,15 +206,25 @@ def overfit_gap(run: RunResult) -> float | None:
     return history["val_loss"][-1] - history["loss"][-1]
 
 
-def environment() -> dict:
-    from nnlab.runs import library_versions
-
-    return {
-        "versions": library_versions(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": flops.cpu_info()["model"],
-    }
+def training_machines(labs: list[Lab]) -> dict:
+    """Where each run was trained (from its run.json) and how many CPU types that makes:
+    the same seed on another CPU type gives other numbers."""
+    rows = []
+    for lab in labs:
+        for runs_of_kind in lab.repeats.values():
+            for run in runs_of_kind:
+                machine = run.record.get("machine")
+                rows.append(
+                    {
+                        "name": run.name,
+                        "seed": run.record.get("seed"),
+                        "machine": machine,
+                        "cpu_type": provenance.cpu_type(machine),
+                    }
+                )
+    types = sorted({row["cpu_type"] for row in rows if row["cpu_type"]})
+    versions = next((row["machine"]["versions"] for row in rows if row["machine"]), {})
+    return {"runs": rows, "cpu_types": types, "versions": versions}
 
 
 def dataset_sizes(labs: list[Lab]) -> dict[str, dict]:

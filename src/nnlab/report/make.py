@@ -1,16 +1,15 @@
-"""`nnlab report`: saved runs in, both editions out. Imports no TensorFlow."""
+"""`nnlab report`: a selection's runs in, both editions out. Imports no TensorFlow."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from nnlab import samples
+from nnlab import metrics, pipeline, samples
 from nnlab.data import cache
-from nnlab.models import MODEL_NAMES
+from nnlab.fsutil import atomic_copy
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
-from nnlab.results import load_all
+from nnlab.results import load_all, read_run
 
 
 def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
@@ -27,9 +26,12 @@ def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
     return imdb, mnist
 
 
-def _samples_for(build: Path, labs: list[ctx.Lab], log) -> dict:
+def _samples_for(build: Path, source: str, labs: list[ctx.Lab], log) -> dict:
+    """The data extracts the report shows, from the same source as the runs."""
     imdb, mnist = gallery_indices(labs)
-    found = samples.load(samples.locate(build))
+    if source == "frozen":
+        return samples.load(samples.FROZEN)
+    found = samples.load(build / "samples")
     data_cached = all(cache.read_meta(name, cache.data_dir()) for name in ctx.LABS)
     if not samples.covers(found, imdb, mnist) and data_cached:
         found = samples.load(samples.export(build, imdb, mnist, log=log))
@@ -44,49 +46,61 @@ def digit_lookup(found: dict) -> dict | None:
     return dict(zip(mnist["gallery_index"].tolist(), mnist["gallery_images"], strict=True))
 
 
-def precision_rows(build: Path, profile: str, seed: int, labs: list[ctx.Lab]) -> list[dict]:
-    """Each model at float32 and at the reduced precision: training time and main metric."""
-    from nnlab.results import locate, read_run
-
+def precision_rows(build: Path, selection, labs: list[ctx.Lab]) -> list[dict]:
+    """Each reduced-precision run beside its float32 twin: training time and main metric."""
+    twins = pipeline.plan(
+        build,
+        selection.profile,
+        [item.spec for item in selection.plans],
+        [selection.plans[0].seed],
+        {},
+        selection.source,
+    )
+    twin_records = {item.spec.name: item for item in twins.by_state("done")}
     rows = []
     for lab in labs:
-        key = "accuracy" if lab.task == "classification" else "mae"
+        key = metrics.main_metric(lab.task)
         for run in lab.runs.values():
-            folder = locate(build, profile, run.name, seed, "float32")
-            if folder is None or run.failed:
+            twin = twin_records.get(run.name)
+            if twin is None or run.failed or twin.path == run.folder:
                 continue
-            base = read_run(folder, run.name).record
-            if base.get("status") != "done":
-                continue
+            base = read_run(twin.path, run.name, twin.status.record)
             rows.append(
                 {
                     "name": run.name,
                     "metric": key,
-                    "fit_float32": base["fit_seconds"],
+                    "fit_float32": base.record["fit_seconds"],
                     "fit_reduced": run.record["fit_seconds"],
-                    "speedup": base["fit_seconds"] / run.record["fit_seconds"],
-                    "metric_float32": base["metrics"][key],
-                    "metric_reduced": run.record["metrics"][key],
+                    "speedup": base.record["fit_seconds"] / run.record["fit_seconds"],
+                    "metric_float32": base.metrics[key],
+                    "metric_reduced": run.metrics[key],
                 }
             )
     return rows
 
 
 def make_report(
-    build: Path, profile: str, seeds: list[int], langs: list[str], formats: list[str],
-    report_config: dict, log=print, precision: str = "float32",
+    build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
 ) -> dict:  # fmt: skip
-    found = load_all(build, profile, list(MODEL_NAMES), seeds, precision)
+    found = load_all(selection)
     labs = ctx.build_labs(found)
-    sample_data = _samples_for(build, labs, log)
-    meta = build_meta(report_config, profile, seeds)
-    meta["precision"] = precision
-    if precision != "float32":  # set the runs beside their float32 twins, where those exist
-        meta["precision_rows"] = precision_rows(build, profile, seeds[0], labs)
+    sample_data = _samples_for(build, selection.source, labs, log)
+    boston = next(lab for lab in labs if lab.name == "boston")
+    if boston.complete and ctx.handmade_houses(boston) is None:
+        log(
+            "note: the hand-made houses are not priced for today's houses; the report leaves "
+            f"them out until: nnlab train --profile {selection.profile} --dataset boston"
+        )
+    seeds = sorted({item.seed for item in selection.plans})
+    meta = build_meta(report_config, selection.profile, seeds)
+    meta["runs_source"] = selection.source
+    meta["precisions"] = sorted({item.settings.precision for item in selection.plans})
+    if meta["precisions"] != ["float32"]:  # set the runs beside their float32 twins, if any
+        meta["precision_rows"] = precision_rows(build, selection, labs)
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
                      log=log)  # fmt: skip
     for lang in langs:
         pdf = build / f"report.{lang}.pdf"
         if "pdf" in formats and pdf.exists():
-            shutil.copyfile(pdf, build / "site" / lang / pdf.name)  # downloadable from the site
+            atomic_copy(pdf, build / "site" / lang / pdf.name)  # downloadable from the site
     return timings

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from nnlab import figures
+from nnlab import figures, fingerprint, metrics, stats
+from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_write, atomic_write_json, atomic_write_text, ensure_dir
 from nnlab.report import context as ctx
 from nnlab.report import prose
@@ -44,8 +45,9 @@ def edition_context(
 ) -> tuple[dict, FigureStore]:  # fmt: skip
     t = Translator(paths.locale, lang)
     lang_dir = ensure_dir(paths.site / lang)
-    store = FigureStore(paths.cache, lang_dir / "figures", lang)
-    equation_store = FigureStore(paths.cache, lang_dir / "eq", "any")
+    code = figure_code(paths.locale, lang)
+    store = FigureStore(paths.cache, lang_dir / "figures", lang, code)
+    equation_store = FigureStore(paths.cache, lang_dir / "eq", "any", code)
     sizes = ctx.dataset_sizes(labs)
 
     def equation_file(latex: str) -> str:
@@ -65,11 +67,9 @@ def edition_context(
             "figures": lab_figures(lab, store, t, samples),
             "rows": ctx.metric_rows(lab) if lab.complete else [],
             "comparison": comparisons.get(lab.name),
-            "seed_spread": ctx.seed_spread(
-                lab, "accuracy" if lab.task == "classification" else "mae"
-            )
+            "seed_spread": ctx.seed_spread(lab, metrics.main_metric(lab.task))
             if lab.complete
-            else None,  # fmt: skip
+            else None,
             "gaps": {k: ctx.overfit_gap(r) for k, r in lab.runs.items()},
         }
         if lab.complete and lab.task == "classification":
@@ -108,9 +108,19 @@ def edition_context(
         "prose": texts,
         "sizes": sizes,
         "sources": ctx.data_sources(labs),
-        "env": meta["environment"],
+        "machines": ctx.training_machines(labs),
     }
     return values, store
+
+
+def figure_code(locale_dir: Path, lang: str) -> str:
+    """What every figure of an edition is drawn by: the chart code and the edition's catalog
+    (its labels and number formats)."""
+    from nnlab.report import charts, i18n
+
+    catalog = (locale_dir / lang / "LC_MESSAGES" / "messages.po").read_bytes()
+    code = fingerprint.code_digest(figures, charts, i18n, ctx, metrics)
+    return hashlib.sha256(code.encode() + catalog).hexdigest()
 
 
 def make_env(paths: Paths) -> Environment:
@@ -158,11 +168,14 @@ def render(
 
 
 def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict | None:
-    """The bootstrap and paired test for a lab, reused while its predictions are unchanged."""
+    """The bootstrap and paired test for a lab, reused while its predictions, the statistics
+    code (stats, metrics, context) and the bootstrap's settings are unchanged."""
     if not lab.complete:
         return None
     digests = [run.record.get("files", {}).get("predictions.npz") for run in lab.runs.values()]
-    key = hashlib.sha256(json.dumps([lab.name, digests]).encode()).hexdigest()
+    code = fingerprint.code_digest(stats, metrics, ctx.comparison)
+    settings = [stats.N_RESAMPLES, stats.BOOTSTRAP_SEED, stats.ALPHA]
+    key = hashlib.sha256(json.dumps([lab.name, digests, code, settings]).encode()).hexdigest()
     path = cache_dir / f"{key}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
@@ -214,21 +227,27 @@ def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
     fetcher = ConfinedFetcher([paths.build, paths.templates])
     document = HTML(string=html, base_url=str(base.resolve()) + "/", url_fetcher=fetcher)
     stylesheet = CSS(filename=str(paths.templates / "print.css"), url_fetcher=fetcher)
-    atomic_write(target, lambda tmp: document.write_pdf(tmp, stylesheets=[stylesheet]))
+
+    def write(tmp: Path) -> None:
+        document.write_pdf(tmp, stylesheets=[stylesheet])
+        # WeasyPrint leaves out what the fetcher refused with only a log line: refuse instead.
+        if fetcher.refused:
+            raise NnlabError(
+                f"{target.name}: the report refers to files outside the build "
+                f"that the PDF may not read: {', '.join(fetcher.refused)}"
+            )
+
+    atomic_write(target, write)
 
 
 def build_meta(report_config: dict, profile: str, seeds: list[int]) -> dict:
-    today = dt.date.today().isoformat()
+    """The cover's and appendix's facts: report.toml's [report] values (defaults filled in by
+    projectconfig) and this rendering's own."""
     return {
+        **report_config,
         "profile": profile,
         "seeds": seeds,
-        "author": report_config.get("author", "Nguyễn Quang Thắng"),
-        "student_id": report_config.get("student_id", "B21DCCN669"),
-        "course": report_config.get("course", "intsyst01 — Hệ thống thông minh"),
-        "title_vi": report_config.get("title_vi", "So sánh CNN và RNN (LSTM)"),
-        "title_en": report_config.get("title_en", "Comparing a CNN and an RNN (LSTM)"),
-        "date": report_config.get("date") or today,
+        "date": report_config["date"] or dt.date.today().isoformat(),
         "command": "nnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "environment": ctx.environment(),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
