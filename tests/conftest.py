@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nnlab import data
 from nnlab.data import boston, cache, imdb, mnist
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -24,7 +25,8 @@ def make_fixture_cache(root: Path) -> Path:
         "boston": boston.from_csv_text((FIXTURES / "boston_house_prices.csv").read_text()),
     }
     for name, arrays in converted.items():
-        cache.store(name, arrays, {"source": f"test fixture {name}", "archive_sha256": "-"}, root)
+        meta = {"source": f"test fixture {name}", "archive_sha256": "-"}
+        cache.store(name, arrays, meta, root, data.converter_version(name))
     return root
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import run_nnlab
 
-from nnlab import flops, gemm
+from nnlab import bench, flops, gemm
 from nnlab.models import SPECS, ModelSpec
 
 
@@ -96,10 +96,12 @@ def test_bench_writes_json(quick_build, data_dir):
     assert result.returncode == 0, result.stderr[-2000:]
     bench = json.loads((quick_build / "bench.json").read_text())
     assert bench["device"]["cores"] >= 1
+    assert bench["device"]["peak_flops_per_s"] > 1e9  # measured by a large matrix product
     assert [row["name"] for row in bench["runs"]] == list(SPECS)
     for row in bench["runs"]:
         assert row["status"] == "done" and row["train_flops_per_epoch"] > 0
         assert row["achieved_flops_per_s"] > 0
+        assert row["mfu"] == row["achieved_flops_per_s"] / bench["device"]["peak_flops_per_s"]
         if SPECS[row["name"]].kind == "rnn":  # its matrix products, timed on this machine
             products = row["lstm_products"]
             assert products["flops_per_s"] > 0 and products["shapes_timed"] >= 3
@@ -137,3 +139,21 @@ def test_warm_report_imports_no_tensorflow(quick_build, data_dir, rendered):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "0 run(s) trained" in result.stderr
+
+
+def test_table_explains_a_share_above_the_peak():
+    row = {"name": "imdb-rnn", "status": "done", "fit_seconds": 10.0, "predict_seconds": 1.0,
+           "epochs_run": 1, "median_epoch_seconds": 10.0, "achieved_flops_per_s": 380e9,
+           "mfu": 0.79, "mfu_formula": 1.14}  # fmt: skip
+    result = {
+        "device": {"model": "AMD EPYC", "family": 26, "cores": 2, "peak_flops_per_s": 481e9,
+                   "peak_formula_flops_per_s": 332e9},
+        "runs": [row], "stages": [], "render_cold": {"figures": {}},
+        "training_total_seconds": 11.0, "flop_bound_total_seconds": 5.0, "ratio_to_flop_bound": 2.2,
+    }  # fmt: skip
+    text = bench.table(result)
+    assert "measured 481.0 GFLOP/s, formula 332.0 GFLOP/s" in text
+    assert "79%" in text and "114%*" in text
+    assert "* above 100%: the formula's peak uses /proc/cpuinfo's nominal clock" in text
+    row["mfu_formula"] = 0.9
+    assert "above 100%" not in bench.table(result)

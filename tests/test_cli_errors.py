@@ -221,10 +221,15 @@ def test_unwritable_build_folder_is_one_line(data_dir, tmp_path):
     assert blocker.read_text(encoding="utf-8") == "not a folder\n"
 
 
-def test_missing_dataset_for_runs_names_the_fix(tmp_path, monkeypatch, capsys):
+def test_runs_without_the_dataset_say_its_checksum_was_not_compared(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path / "empty-cache"))
-    line = assert_rejected(["runs", "--dataset", "boston"], capsys)
-    assert "nnlab data fetch boston" in line
+    code, out, err = run_main(["runs", "--dataset", "boston"], capsys)
+    assert code == 0 and "Traceback" not in err
+    assert [line.split()[:2] for line in out.splitlines()] == [
+        ["boston-cnn", "missing"],
+        ["boston-rnn", "missing"],
+    ]
+    assert "boston not cached here" in err and "nnlab data fetch boston" in err
 
 
 # --- help -----------------------------------------------------------------------------------
@@ -260,3 +265,18 @@ def test_bench_without_trained_runs_is_one_line(capsys):
     """bench reads fit and predict times from the runs; with none it says what to run."""
     line = assert_rejected(["bench", "--profile", "quick"], capsys)
     assert "no finished quick runs" in line and "nnlab train --profile quick" in line
+
+
+def test_an_internal_error_keeps_its_traceback_and_says_it_is_a_bug(monkeypatch, capsys):
+    """Only the user's own input becomes one line; a bug (here an OSError no module expected)
+    shows where it happened."""
+    from nnlab import models
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(models, "select", broken)
+    code, out, err = run_main(["runs", "--profile", "quick"], capsys)
+    assert code == 1
+    assert "Traceback (most recent call last)" in err and "Input/output error" in err
+    assert err.strip().splitlines()[-1].startswith("nnlab: internal error: this is a bug")

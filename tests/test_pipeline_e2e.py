@@ -16,12 +16,18 @@ from conftest import REPO, nnlab_env, run_nnlab
 from nnlab import runs
 from nnlab.fsutil import sha256_file
 from nnlab.models import MODEL_NAMES
+from nnlab.results import read_run
 
 pytestmark = pytest.mark.slow
 
 
 def run_folder(build: Path, name: str) -> Path:
     return build / "runs" / "quick" / name / "seed-42"
+
+
+def metrics_of(folder: Path) -> dict:
+    """The test metrics the report shows, computed from the run's saved predictions."""
+    return read_run(folder, folder.parent.name, runs.read_record(folder)).metrics
 
 
 def folder_digest(folder: Path) -> dict[str, str]:
@@ -36,17 +42,26 @@ def test_six_runs_with_every_artifact(quick_build):
         assert {"model.keras", "history.csv", "predictions.npz", "run.json"} <= {
             p.name for p in folder.iterdir()
         }
-        for key in ("fit_seconds", "predict_seconds", "epochs_run", "params", "seed", "metrics"):
+        for key in ("fit_seconds", "predict_seconds", "epochs_run", "params", "seed", "machine"):
             assert key in record
-        assert record["inputs"]["versions"]["keras"]
-        assert record["data_source"]["sha256"]
+        machine = record["machine"]  # where it was trained, for the report's appendix
+        assert machine["versions"]["keras"] and machine["cores"] >= 1 and machine["cpu"]
+        assert set(machine["simd"]) <= {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
+                                        "amx_tile"}  # fmt: skip
+        assert record["data_source"]["sha256"] == record["inputs"]["data_sha256"]
         with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
             assert len(npz["y_true"]) == len(npz["outputs"]) == record["n_test"]
-    boston = runs.read_record(run_folder(quick_build, "boston-rnn"))
-    assert len(boston["handmade_prices_k"]) == 2
-    assert set(runs.read_record(run_folder(quick_build, "mnist-cnn"))["metrics"]) >= {
+    boston = run_folder(quick_build, "boston-rnn")
+    priced = json.loads((boston / "handmade.json").read_text())  # priced after training
+    assert len(priced["prices_k"]) == 2 and priced["model_sha256"] == sha256_file(
+        boston / "model.keras"
+    )
+    assert read_run(boston, "boston-rnn", runs.read_record(boston)).handmade_k == priced["prices_k"]
+    assert set(metrics_of(run_folder(quick_build, "mnist-cnn"))) >= {
         "accuracy", "f1_macro", "log_loss", "confusion_matrix", "label_rmse",
     }  # fmt: skip
+    vocabulary = (run_folder(quick_build, "imdb-rnn") / "vocabulary.txt").read_text().split("\n")
+    assert len(vocabulary) > 1000 and vocabulary[0] == "the"  # every training word, by rank
 
 
 def test_runs_json_lists_all_six_done(quick_build, data_dir):
@@ -85,8 +100,8 @@ def test_same_seed_same_metrics(tmp_path, data_dir, quick_build):
     build = tmp_path / "again"
     args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn"]
     assert run_nnlab(args, data_dir, build).returncode == 0
-    again = runs.read_record(run_folder(build, "boston-cnn"))["metrics"]
-    first = runs.read_record(run_folder(quick_build, "boston-cnn"))["metrics"]
+    again = metrics_of(run_folder(build, "boston-cnn"))
+    first = metrics_of(run_folder(quick_build, "boston-cnn"))
     assert again == pytest.approx(first, rel=1e-6)
 
 
@@ -166,5 +181,7 @@ def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
     assert result.returncode == 0, result.stderr
     reduced = runs.read_record(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")
     assert reduced["inputs"]["settings"]["precision"] == "mixed_bfloat16"
-    assert np.isfinite(reduced["metrics"]["mae"])
+    assert np.isfinite(
+        metrics_of(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")["mae"]
+    )
     assert folder_digest(run_folder(build, "boston-cnn")) == float32

@@ -104,4 +104,35 @@ def test_bad_imdb_and_mnist_inputs(quick_build, data_dir, tmp_path):
 
 def test_missing_run_names_the_fix(tmp_path, data_dir):
     result = run_nnlab(["predict", "boston", "--features", HOUSE], data_dir, tmp_path)
-    assert "nnlab train --dataset boston --profile full" in one_line_error(result)
+    assert "nnlab train --profile full --dataset boston --seed 42" in one_line_error(result)
+
+
+def test_a_house_outside_the_training_range_is_priced_with_a_warning(quick_build, data_dir):
+    # The notebook's first house: B = 400 is above every training house's 396.9.
+    result = predict(["boston", "--features", HOUSE, "--json"], quick_build, data_dir)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert any(line.startswith("warning: B [400.0] is outside the training data's range")
+               for line in warnings), result.stderr  # fmt: skip
+    assert all("extrapolation" in line for line in warnings)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "needle"),
+    [(0, "-1", "CRIM must be at least 0"), (12, "1e9", "LSTAT must be between 0 and 100"),
+     (3, "0.5", "CHAS is 1 by the Charles River")],
+)  # fmt: skip
+def test_impossible_houses_are_refused(quick_build, data_dir, column, value, needle):
+    values = HOUSE.split(",")
+    values[column] = value
+    result = predict(["boston", "--features", ",".join(values)], quick_build, data_dir)
+    assert needle in one_line_error(result)
+
+
+def test_imdb_uses_the_vocabulary_saved_with_the_run(quick_build, data_dir, tmp_path):
+    """The data cache may be rebuilt (a tokenizer fix) or gone: the run keeps its own words."""
+    text = ["imdb", "This film was a delight", "--json", "--profile", "quick"]
+    with_cache = run_nnlab(["predict", *text], data_dir, quick_build)
+    without = run_nnlab(["predict", *text], tmp_path / "no-data", quick_build)
+    assert with_cache.returncode == without.returncode == 0, without.stderr
+    assert json.loads(without.stdout) == json.loads(with_cache.stdout)

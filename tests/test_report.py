@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from nnlab import runs
 from nnlab.report.i18n import LANGUAGES, Translator, catalog
 from nnlab.report.prose import section_names
+from nnlab.results import read_run
 
 pytestmark = pytest.mark.slow
 LOCALE = REPO / "report" / "locale"
@@ -94,8 +95,8 @@ def test_html_numbers_equal_run_metrics(rendered, lang):
     checked = 0
     for key, text in page.metric_cells.items():
         dataset, kind, metric = key.split("-", 2)
-        record = runs.read_record(rendered / "runs" / "quick" / f"{dataset}-{kind}" / "seed-42")
-        value = record["metrics"][metric]
+        folder = rendered / "runs" / "quick" / f"{dataset}-{kind}" / "seed-42"
+        value = read_run(folder, f"{dataset}-{kind}", runs.read_record(folder)).metrics[metric]
         percent = metric in {"accuracy", "precision_macro", "recall_macro", "f1_macro"}
         expected = t.pct(value) if percent else None
         if expected is None:
@@ -187,7 +188,8 @@ def test_missing_run_is_one_line(tmp_path, data_dir):
     result = run_nnlab(["report", "--profile", "quick"], data_dir, tmp_path / "empty")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "is missing; make it with: nnlab train" in lines[0]
+    assert len(lines) == 1 and "is missing in the build" in lines[0]
+    assert "make it with: nnlab train --profile quick --dataset mnist --seed 42" in lines[0]
 
 
 def test_frozen_results_render_without_runs_or_data(rendered, data_dir, tmp_path):
@@ -217,3 +219,114 @@ def test_svgs_use_only_fonts_the_reader_has(rendered):
     for svg in (site / "figures").glob("*.svg"):
         fonts |= set(re.findall(r"font-family: ?'([^']+)'", svg.read_text()))
     assert fonts == {"DejaVu Sans"}
+
+
+def test_every_site_file_is_readable_by_a_web_server(rendered):
+    """Files get 0666 less the umask (as `cp` would), not mkstemp's 0600: a web server running
+    as another user must read them."""
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    files = [p for p in (rendered / "site").rglob("*") if p.is_file()]
+    assert len(files) > 40
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert modes == {0o666 & ~mask}, {oct(m) for m in modes}
+
+
+def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, data_dir, tmp_path):
+    import shutil
+
+    build = tmp_path / "copy"
+    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    config = tmp_path / "report.toml"
+    config.write_text("[training.boston-cnn]\nepochs = 3\n", encoding="utf-8")
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en",
+                        "--config", str(config)], data_dir, build)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "run boston-cnn (seed 42)" in warnings[0]
+    assert "its training settings (epochs 1 → 3) changed" in warnings[0]
+    assert "nnlab train --profile quick --dataset boston --seed 42" in warnings[0]
+
+
+def test_a_corrupt_run_names_the_command_that_redoes_it(rendered, data_dir, tmp_path):
+    import shutil
+
+    build = tmp_path / "copy"
+    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    history = build / "runs" / "quick" / "imdb-rnn" / "seed-42" / "history.csv"
+    history.write_text(history.read_text() + "9,9,9\n")
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html"], data_dir, build)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "history.csv is missing or altered" in line
+    assert "the run will be redone" not in line  # report never trains: it names the command
+    assert line.endswith("make it with: nnlab train --profile quick --dataset imdb --seed 42")
+
+
+def test_a_catalog_edit_redraws_the_figures(tmp_path):
+    import shutil
+
+    from nnlab.report.assets import FigureStore
+    from nnlab.report.render import figure_code
+
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE, locale)
+    drawn = []
+
+    def draw(store: FigureStore) -> None:
+        store.get("curves", {"run": "same inputs"}, lambda: drawn.append(1) or "<svg/>")
+
+    before = figure_code(locale, "vi")
+    draw(FigureStore(tmp_path / "cache", tmp_path / "out", "vi", before))
+    draw(FigureStore(tmp_path / "cache", tmp_path / "out", "vi", figure_code(locale, "vi")))
+    assert len(drawn) == 1  # unchanged: reused
+    po = locale / "vi" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    edited = text.replace(
+        'msgid "validation"\nmsgstr "kiểm định"', 'msgid "validation"\nmsgstr "xác thực"'
+    )
+    assert edited != text
+    po.write_text(edited, encoding="utf-8")
+    after = figure_code(locale, "vi")
+    assert after != before and figure_code(locale, "en") == figure_code(LOCALE, "en")
+    draw(FigureStore(tmp_path / "cache", tmp_path / "out", "vi", after))
+    assert len(drawn) == 2
+
+
+def test_the_statistics_cache_is_keyed_by_its_settings(tmp_path, monkeypatch):
+    import numpy as np
+
+    from nnlab import stats
+    from nnlab.report import context as ctx
+    from nnlab.report.render import cached_comparison
+    from nnlab.results import RunResult
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(20, 5, 60)
+    runs_ = {kind: RunResult(f"boston-{kind}", {"files": {"predictions.npz": kind}}, {}, y,
+                             y + rng.normal(0, s, 60), tmp_path, {})
+             for kind, s in (("cnn", 1.0), ("rnn", 3.0))}  # fmt: skip
+    lab = ctx.Lab("boston", runs_, {k: [r] for k, r in runs_.items()})
+    first = cached_comparison(lab, tmp_path / "stats")
+    assert cached_comparison(lab, tmp_path / "stats") == first
+    assert len(list((tmp_path / "stats").iterdir())) == 1
+    monkeypatch.setattr(stats, "N_RESAMPLES", 500)
+    cached_comparison(lab, tmp_path / "stats")
+    assert len(list((tmp_path / "stats").iterdir())) == 2  # recomputed, not reused
+
+
+def test_a_refused_image_stops_the_pdf_with_its_name(tmp_path):
+    from nnlab.errors import NnlabError
+    from nnlab.report.render import Paths, write_pdf
+
+    paths = Paths(tmp_path / "build")
+    (tmp_path / "build").mkdir()
+    target = tmp_path / "build" / "report.en.pdf"
+    target.write_bytes(b"old")
+    with pytest.raises(NnlabError, match="file:///etc/hostname"):
+        write_pdf('<p>x</p><img src="file:///etc/hostname">', tmp_path / "build", paths, target)
+    assert target.read_bytes() == b"old"

@@ -107,6 +107,12 @@ def atomic_copy(source: Path, target: Path) -> None:
     atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
+def remove_temp_files(folder: Path) -> None:
+    """Delete the temp files of writes a killed process left behind (call under the lock)."""
+    for leftover in folder.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
 def describe_os_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.ENOSPC:
         return f"disk full while writing {path}"

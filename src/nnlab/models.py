@@ -164,12 +164,6 @@ MODEL_NAMES = tuple(SPECS)
 KINDS = ("cnn", "rnn")
 
 
-def get(name: str) -> ModelSpec:
-    if name not in SPECS:
-        raise NnlabError(f"unknown model '{name}' (choose from {', '.join(MODEL_NAMES)})")
-    return SPECS[name]
-
-
 def select(dataset: str | None = None, kind: str | None = None) -> list[ModelSpec]:
     if kind is not None and kind not in KINDS:
         raise NnlabError(f"unknown model kind '{kind}' (choose from cnn, rnn)")

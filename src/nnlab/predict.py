@@ -81,20 +81,20 @@ def read_feature_csv(path: Path) -> np.ndarray:
 
 
 def check_houses(houses: np.ndarray, training_range: dict | None, warn) -> None:
-    """Refuse values no house can have; warn (one line each) about values outside the range
-    the models were trained on, where their prices are extrapolation."""
+    """Refuse values no house can have; then warn (one line each) about values outside the
+    range the models were trained on, where their prices are extrapolation."""
     for column, name in enumerate(boston.FEATURES):
         values = houses[:, column]
         low, high = boston.PHYSICAL_RANGE[name]
-        if (low is not None and (values < low).any()) or (
-            high is not None and (values > high).any()
-        ):
+        if (values < low).any() or (high is not None and (values > high).any()):
             bounds = f"at least {low}" if high is None else f"between {low} and {high}"
             raise NnlabError(f"{name} must be {bounds}, got {values.tolist()}")
         if name == "CHAS" and not np.isin(values, (0, 1)).all():
             raise NnlabError(f"CHAS is 1 by the Charles River, else 0; got {values.tolist()}")
-        if training_range is None:
-            continue
+    if training_range is None:
+        return
+    for column, name in enumerate(boston.FEATURES):
+        values = houses[:, column]
         seen_low, seen_high = training_range["min"][column], training_range["max"][column]
         if ((values < seen_low) | (values > seen_high)).any():
             warn(

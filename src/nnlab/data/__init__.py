@@ -87,7 +87,7 @@ def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
             ) from None
         arrays = _MODULES[name].from_archive(path)
         meta = {"source": archive.label, "archive_sha256": archive.sha256}
-    meta = cache.store(name, arrays, {**meta, "converter": converter_version(name)}, root)
+    meta = cache.store(name, arrays, meta, root, converter_version(name))
     return arrays, meta
 
 

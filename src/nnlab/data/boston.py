@@ -23,11 +23,11 @@ HANDMADE_HOUSES = (
     (0.1, 90.0, 2.0, 0.0, 0.4, 7.5, 20.0, 5.0, 1.0, 200.0, 15.0, 380.0, 5.0),
 )
 # What a value can physically be, per feature (low, high; None: unbounded): rates, shares in
-# percent, a 0/1 river dummy, counts and distances. B is 1000(Bk - 0.63)² with Bk in [0, 1].
+# percent, a 0/1 river dummy, counts and distances.
 PHYSICAL_RANGE = {
     "CRIM": (0, None), "ZN": (0, 100), "INDUS": (0, 100), "CHAS": (0, 1), "NOX": (0, None),
     "RM": (0, None), "AGE": (0, 100), "DIS": (0, None), "RAD": (0, None), "TAX": (0, None),
-    "PTRATIO": (0, None), "B": (0, 396.9), "LSTAT": (0, 100),
+    "PTRATIO": (0, None), "B": (0, None), "LSTAT": (0, 100),
 }  # fmt: skip
 CSV_MEMBER = "boston/resources/boston_house_prices.csv"
 SPLIT_SEED = 113

@@ -28,10 +28,11 @@ def paths(name: str, root: Path) -> tuple[Path, Path]:
     return root / f"{name}.npz", root / f"{name}.json"
 
 
-def store(name: str, arrays: dict[str, np.ndarray], meta: dict, root: Path) -> dict:
+def store(name: str, arrays: dict[str, np.ndarray], meta: dict, root: Path, converter: int) -> dict:
+    """Cache the arrays with their origin, checksum and the converter version that made them."""
     arrays_path, meta_path = paths(name, root)
     atomic_write_npz(arrays_path, arrays)
-    meta = {**meta, "sha256": sha256_file(arrays_path)}
+    meta = {**meta, "converter": converter, "sha256": sha256_file(arrays_path)}
     atomic_write_json(meta_path, meta)
     return meta
 

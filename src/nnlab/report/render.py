@@ -16,7 +16,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from nnlab import figures, fingerprint, metrics, stats
 from nnlab.errors import NnlabError
-from nnlab.fsutil import atomic_write, atomic_write_json, atomic_write_text, ensure_dir
+from nnlab.fsutil import (
+    atomic_write,
+    atomic_write_json,
+    atomic_write_text,
+    ensure_dir,
+    remove_temp_files,
+)
 from nnlab.report import context as ctx
 from nnlab.report import prose
 from nnlab.report.assets import FigureStore
@@ -149,6 +155,7 @@ def render(
         lab.name: cached_comparison(lab, paths.build / "cache" / "stats") for lab in labs
     }
     ensure_dir(paths.site)
+    remove_temp_files(paths.build)  # a killed render's half-done writes
     _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log)
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # The editions are independent and WeasyPrint is single-threaded: one core each.

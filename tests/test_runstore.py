@@ -1,0 +1,205 @@
+"""The run store and the run locator without training: what a run's key covers, how a stale
+run is named, leftovers of a killed commit, the one source per report, the caches' keys."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnlab import data, fingerprint, models, pipeline, preprocess, runs, training
+from nnlab.config import settings_for
+from nnlab.data import archives, cache, imdb
+from nnlab.errors import NnlabError
+from nnlab.fsutil import atomic_write_json
+
+TRAIN_SOURCE = textwrap.dedent(inspect.getsource(training.train))
+
+
+# --- the run key ----------------------------------------------------------------------------
+def test_a_comment_or_docstring_edit_keeps_the_key():
+    edited = TRAIN_SOURCE.replace(
+        '"""Fit, predict and save', '"""Fit the model (reworded), predict and save'
+    ).replace("    seed_everything(seed)\n", "    # a new comment\n    seed_everything(seed)\n")
+    assert edited != TRAIN_SOURCE
+    assert fingerprint.source_digest(edited) == fingerprint.source_digest(TRAIN_SOURCE)
+
+
+def test_a_code_edit_changes_the_key():
+    edited = TRAIN_SOURCE.replace("validation_split=settings.validation_split",
+                                  "validation_split=0.2")  # fmt: skip
+    assert edited != TRAIN_SOURCE
+    assert fingerprint.source_digest(edited) != fingerprint.source_digest(TRAIN_SOURCE)
+
+
+def test_the_key_covers_training_code_and_the_datasets_own_preprocessing_only():
+    covered = {*runs.TRAINING_CODE, *(f for steps in preprocess.STEPS.values() for f in steps)}
+    assert {item.__module__ for item in covered} == {
+        "nnlab.models", "nnlab.training", "nnlab.preprocess"
+    }  # fmt: skip
+    # Rendering, metrics and statistics are never training inputs.
+    assert training.train in runs.TRAINING_CODE
+    assert preprocess.imdb_sequences in preprocess.STEPS["imdb"]
+    assert preprocess.imdb_sequences not in preprocess.STEPS["mnist"]
+    assert runs.training_code("imdb") != runs.training_code("mnist")
+
+
+def inputs_for(name: str, data_checksum="abc", seed=42, **overrides) -> dict:
+    spec = models.SPECS[name]
+    return runs.run_inputs(
+        spec, settings_for(spec.dataset, "quick", overrides), data_checksum, seed
+    )
+
+
+def test_changed_inputs_name_what_changed():
+    recorded = inputs_for("boston-cnn")
+    assert runs.changed_inputs(recorded, inputs_for("boston-cnn")) == []
+    assert runs.changed_inputs(recorded, inputs_for("boston-cnn", epochs=2)) == [
+        "training settings (epochs 1 → 2)"
+    ]
+    assert runs.changed_inputs(recorded, inputs_for("boston-cnn", data_checksum="def")) == ["data"]
+    # Data that is not cached here is not compared.
+    assert runs.changed_inputs(recorded, inputs_for("boston-cnn", data_checksum=None)) == []
+
+
+def test_a_changed_layer_makes_only_that_model_stale(tmp_path, monkeypatch, data_dir):
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    build = tmp_path / "build"
+    specs = list(models.SPECS.values())
+    for item in pipeline.plan(build, "quick", specs, [42]).plans:
+        item.path.mkdir(parents=True)
+        atomic_write_json(item.path / runs.RECORD, {"inputs": item.inputs, "status": "done"})
+    changed = dict(models.SPECS)
+    layers = list(changed["mnist-cnn"].layers)
+    layers[-2] = ("Dense", {"units": 32, "activation": "relu"})  # was 64 units
+    changed["mnist-cnn"] = replace(changed["mnist-cnn"], layers=tuple(layers))
+    monkeypatch.setattr(models, "SPECS", changed)
+    states = {p.spec.name: p.status for p in pipeline.plan(build, "quick", list(changed.values()),
+                                                           [42]).plans}  # fmt: skip
+    assert {name: s.state for name, s in states.items()} == {
+        name: "stale" if name == "mnist-cnn" else "done" for name in changed
+    }
+    assert states["mnist-cnn"].reason == "its model architecture changed since it was trained"
+
+
+def test_config_precision_reaches_the_run_path(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    overrides = pipeline.overrides_for({"boston-cnn": {"precision": "mixed_bfloat16"}}, "float32")
+    chosen = pipeline.plan(tmp_path, "quick", models.select("boston"), [42], overrides)
+    paths = {item.spec.name: item.path.name for item in chosen.plans}
+    assert paths == {"boston-cnn": "seed-42-mixed_bfloat16", "boston-rnn": "seed-42"}
+
+
+# --- one source per report ------------------------------------------------------------------
+def seal(folder: Path, **record) -> Path:
+    folder.mkdir(parents=True)
+    atomic_write_json(folder / runs.RECORD, {"status": "done", **record})
+    return folder
+
+
+def test_one_source_the_build_when_it_has_any_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    build = tmp_path / "build"
+    assert pipeline.source_root(build, "quick") == ("build", build / "runs")  # nothing anywhere
+    seal(runs.run_path(runs.FROZEN_ROOT, "quick", "mnist-cnn", 42))
+    assert pipeline.source_root(build, "quick") == ("frozen", runs.FROZEN_ROOT)
+    seal(runs.run_path(build / "runs", "quick", "boston-cnn", 42))
+    # One run in the build: every run comes from the build, none from results/.
+    assert pipeline.source_root(build, "quick") == ("build", build / "runs")
+
+
+def test_a_missing_run_names_its_source_and_the_command(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    chosen = pipeline.plan(tmp_path, "quick", models.select("boston"), [43])
+    with pytest.raises(NnlabError, match="boston-cnn .*missing in the build") as caught:
+        chosen.require()
+    assert "nnlab train --profile quick --dataset boston --seed 43" in str(caught.value)
+
+
+# --- leftovers of a killed commit -----------------------------------------------------------
+def test_killed_between_the_two_renames_the_sealed_new_run_takes_the_place(tmp_path):
+    parent = tmp_path / "runs" / "quick" / "boston-cnn"
+    seal(parent / ".seed-42.old-11", epochs_run=1)
+    seal(parent / ".seed-42.partial-11", epochs_run=2)
+    runs.clean_leftovers(tmp_path)
+    assert [p.name for p in parent.iterdir()] == ["seed-42"]
+    assert runs.read_record(parent / "seed-42")["epochs_run"] == 2
+
+
+def test_killed_before_sealing_the_old_run_comes_back(tmp_path):
+    parent = tmp_path / "runs" / "quick" / "boston-cnn"
+    seal(parent / ".seed-42.old-11", epochs_run=1)
+    (parent / ".seed-42.partial-11").mkdir()  # no run.json: never sealed
+    runs.clean_leftovers(tmp_path)
+    assert [p.name for p in parent.iterdir()] == ["seed-42"]
+    assert runs.read_record(parent / "seed-42")["epochs_run"] == 1
+
+
+def test_leftovers_beside_a_run_in_place_are_removed(tmp_path):
+    parent = tmp_path / "runs" / "quick" / "boston-cnn"
+    seal(parent / "seed-42", epochs_run=3)
+    seal(parent / ".seed-42.old-11", epochs_run=1)
+    (parent / ".seed-42.partial-12").mkdir()
+    runs.clean_leftovers(tmp_path)
+    assert [p.name for p in parent.iterdir()] == ["seed-42"]
+    assert runs.read_record(parent / "seed-42")["epochs_run"] == 3
+
+
+# --- the data cache's converter version -------------------------------------------------------
+def test_a_converter_version_bump_rebuilds_the_imdb_arrays(tmp_path, monkeypatch):
+    from conftest import FIXTURES, make_fixture_cache
+
+    root = make_fixture_cache(tmp_path / "data")
+    before = data.cached_checksum("imdb", root)
+    assert before is not None
+    monkeypatch.setattr(imdb, "CONVERTER_VERSION", imdb.CONVERTER_VERSION + 1)
+    assert data.cached_checksum("imdb", root) is None  # the old arrays no longer count
+    reviews = json.loads((FIXTURES / "imdb" / "reviews.json").read_text())
+    converted = []
+
+    def fake_fetch(name, archive_dir, log=print):
+        return archive_dir / "imdb.tgz"
+
+    def convert(path):
+        converted.append(path)
+        return imdb.from_reviews(reviews[::-1])  # a "fixed" tokenizer: other arrays
+
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    monkeypatch.setattr(archives, "fetch", fake_fetch)
+    monkeypatch.setattr(imdb, "from_archive", convert)
+    logged = []
+    dataset = data.load("imdb", root, log=logged.append)
+    assert converted and any("converter version 1" in line for line in logged)
+    assert dataset.meta["converter"] == imdb.CONVERTER_VERSION
+    assert data.cached_checksum("imdb", root) == dataset.checksum != before
+    assert cache.load("imdb", root, imdb.CONVERTER_VERSION) is not None
+
+
+# --- the hand-made houses -------------------------------------------------------------------
+def test_hand_made_prices_count_only_for_todays_houses_and_model(tmp_path, monkeypatch):
+    from nnlab import handmade
+    from nnlab.data import boston
+
+    record = {"files": {"model.keras": "m1"}}
+    houses = [list(h) for h in boston.HANDMADE_HOUSES]
+    atomic_write_json(
+        tmp_path / handmade.FILE, {"houses": houses, "model_sha256": "m1", "prices_k": [16.7, 43.5]}
+    )
+    assert handmade.read(tmp_path, record) == [16.7, 43.5]
+    assert handmade.read(tmp_path, {"files": {"model.keras": "m2"}}) is None  # retrained
+    assert handmade.read(tmp_path, {"model_sha256": "m1", "files": {}}) == [16.7, 43.5]  # frozen
+    monkeypatch.setattr(handmade, "HANDMADE_HOUSES", (boston.HANDMADE_HOUSES[0],))
+    assert handmade.read(tmp_path, record) is None  # the houses were edited
+
+
+def test_npz_of_predictions_round_trip_through_atomic_write(tmp_path):
+    from nnlab.fsutil import atomic_write_npz
+
+    atomic_write_npz(tmp_path / "a.npz", {"x": np.arange(3)})
+    with np.load(tmp_path / "a.npz") as npz:
+        assert npz["x"].tolist() == [0, 1, 2]
