@@ -1,4 +1,5 @@
 # nnlab — one command for each job. `make report` is what users run; `make test` is what CI runs.
+# `make report SEEDS=1`: one training seed per model (a quick look; training variation unmeasured).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -24,11 +25,13 @@ test: lint
 data: setup
 	$(BIN)/nnlab data fetch
 
+SEED_OPTION = $(if $(SEEDS),--seeds $(SEEDS))
+
 train: setup
-	$(BIN)/nnlab train
+	$(BIN)/nnlab train $(SEED_OPTION)
 
 report: setup
-	$(BIN)/nnlab build
+	$(BIN)/nnlab build $(SEED_OPTION)
 
 bench: setup
 	$(BIN)/nnlab bench

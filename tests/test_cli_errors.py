@@ -141,10 +141,10 @@ def test_non_numeric_seed(command, seed, capsys):
 
 
 @pytest.mark.parametrize("command", ["train", "runs", "report"])
-@pytest.mark.parametrize("repeats", ["0", "-1"])
-def test_repeats_below_one(command, repeats, capsys):
-    line = assert_rejected([command, "--repeats", repeats], capsys)
-    assert "--repeats" in line
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_seed_count_below_one(command, count, capsys):
+    line = assert_rejected([command, "--seeds", count], capsys)
+    assert "--seeds" in line
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,9 @@ def test_report_and_build_refuse_a_subset(command, selection, capsys):
 def test_config_with_an_unknown_key(command, tmp_path, capsys):
     path = tmp_path / "mine.toml"
     path.write_text('[report]\nauthor = "a"\nauthr = "b"\n', encoding="utf-8")
-    line = assert_rejected([command, "--dataset", "boston", "--config", str(path)], capsys)
+    line = assert_rejected(
+        [command, "--seeds", "1", "--dataset", "boston", "--config", str(path)], capsys
+    )
     assert "'authr'" in line and "line 3" in line
 
 
@@ -213,7 +215,10 @@ def test_unwritable_build_folder_is_one_line(data_dir, tmp_path):
     blocker.write_text("not a folder\n", encoding="utf-8")
     build = blocker / "build"
     result = run_nnlab(
-        ["train", "--dataset", "boston", "--profile", "quick"], data_dir, build, timeout=120
+        ["train", "--seeds", "1", "--dataset", "boston", "--profile", "quick"],
+        data_dir,
+        build,
+        timeout=120,
     )
     assert result.stdout == ""
     line = assert_one_line_error(result.returncode, result.stderr)
@@ -223,7 +228,7 @@ def test_unwritable_build_folder_is_one_line(data_dir, tmp_path):
 
 def test_runs_without_the_dataset_say_its_checksum_was_not_compared(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path / "empty-cache"))
-    code, out, err = run_main(["runs", "--dataset", "boston"], capsys)
+    code, out, err = run_main(["runs", "--seeds", "1", "--dataset", "boston"], capsys)
     assert code == 0 and "Traceback" not in err
     assert [line.split()[:2] for line in out.splitlines()] == [
         ["boston-cnn", "missing"],

@@ -217,3 +217,14 @@ def test_bad_value_names_the_line_of_its_own_table(tmp_path):
     text = "[training.mnist-cnn]\nepochs = 3\n\n[training.boston-cnn]\nepochs = 0\n"
     message = load_error(tmp_path, text)
     assert "line 5" in message
+
+
+def test_seed_count_from_the_file(tmp_path):
+    assert projectconfig.load(write(tmp_path, "seeds = 5\n")).seeds == 5
+    assert projectconfig.load(write(tmp_path, "[report]\n")).seeds == config.DEFAULT_SEED_COUNT
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "2.5", "true", '"3"'])
+def test_a_bad_seed_count_names_its_line(tmp_path, value):
+    message = load_error(tmp_path, f'seeds = {value}\n[report]\nauthor = "a"\n')
+    assert "'seeds' (line 1) must be a whole number of at least 1" in message

@@ -164,7 +164,8 @@ def test_full_disk_during_report_is_one_line(
 def test_no_network_and_no_data_is_one_line(tmp_path):
     closed = "http://127.0.0.1:9/"  # nothing listens on the discard port
     result = subprocess.run(
-        [sys.executable, "-m", "nnlab", "train", "--profile", "quick", "--dataset", "mnist"],
+        [sys.executable, "-m", "nnlab", "train", "--profile", "quick", "--seeds", "1",
+         "--dataset", "mnist"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
         env={**nnlab_env(tmp_path / "no-data", tmp_path / "build"), "npm_config_registry": closed,
              "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "3000",
@@ -182,8 +183,8 @@ def test_failed_run_is_shown_in_the_report(rendered, data_dir, tmp_path):
     shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
     config = tmp_path / "report.toml"
     config.write_text("[training.boston-cnn]\nlearning_rate = 1e30\n", encoding="utf-8")
-    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn",
-            "--config", str(config)]  # fmt: skip
+    args = ["train", "--profile", "quick", "--quiet", "--seeds", "1", "--dataset", "boston",
+            "--model", "cnn", "--config", str(config)]  # fmt: skip
     assert run_nnlab(args, data_dir, build).returncode == 0
     result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en"],
                        data_dir, build)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from nnlab.models import MODEL_NAMES
 from nnlab.results import read_run
 
 pytestmark = pytest.mark.slow
+SEEDS = (42, 43, 44)  # report.toml's three seeds
 
 
 def run_folder(build: Path, name: str) -> Path:
@@ -64,27 +66,43 @@ def test_six_runs_with_every_artifact(quick_build):
     assert len(vocabulary) > 1000 and vocabulary[0] == "the"  # every training word, by rank
 
 
-def test_runs_json_lists_all_six_done(quick_build, data_dir):
+def test_runs_json_lists_every_seed_done(quick_build, data_dir):
     result = run_nnlab(["runs", "--profile", "quick", "--json"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [row["name"] for row in rows] == list(MODEL_NAMES)
-    assert all(row["status"] == "done" for row in rows), rows
+    assert [row["name"] for row in rows] == [name for name in MODEL_NAMES for _ in SEEDS]
+    assert [Path(row["folder"]).name for row in rows] == [f"seed-{s}" for _ in MODEL_NAMES
+                                                           for s in SEEDS]  # fmt: skip
+    assert all(row["status"] == "done" and row["source"] == "build" for row in rows), rows
     assert all(row["fit_seconds"] > 0 and row["epochs_run"] == 1 for row in rows)
+
+
+def test_two_seeds_of_a_model_never_share_a_folder(quick_build):
+    for name in MODEL_NAMES:
+        seeds = [runs.read_record(quick_build / "runs" / "quick" / name / f"seed-{seed}")["seed"]
+                 for seed in SEEDS]  # fmt: skip
+        assert seeds == list(SEEDS)
+        outputs = [
+            np.load(quick_build / "runs" / "quick" / name / f"seed-{seed}" / "predictions.npz")[
+                "outputs"
+            ]
+            for seed in SEEDS
+        ]
+        assert not np.array_equal(outputs[0], outputs[1])  # other seeds, other models
 
 
 def test_second_train_trains_nothing(quick_build, data_dir):
     before = {name: folder_digest(run_folder(quick_build, name)) for name in MODEL_NAMES}
     result = run_nnlab(["train", "--profile", "quick", "--quiet"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr
-    assert "0 trained, 6/6 runs done" in result.stdout
+    assert "0 trained, 18/18 runs done" in result.stdout
     after = {name: folder_digest(run_folder(quick_build, name)) for name in MODEL_NAMES}
     assert before == after
 
 
 def test_changed_config_retrains_only_that_run(tmp_path, data_dir):
     build = tmp_path / "build"
-    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston"]
+    args = ["train", "--profile", "quick", "--quiet", "--seeds", "1", "--dataset", "boston"]
     assert run_nnlab(args, data_dir, build).returncode == 0
     untouched = folder_digest(run_folder(build, "boston-rnn"))
     config = tmp_path / "report.toml"
@@ -98,52 +116,82 @@ def test_changed_config_retrains_only_that_run(tmp_path, data_dir):
 
 def test_same_seed_same_metrics(tmp_path, data_dir, quick_build):
     build = tmp_path / "again"
-    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn"]
+    args = [
+        "train",
+        "--profile",
+        "quick",
+        "--quiet",
+        "--seeds",
+        "1",
+        "--dataset",
+        "boston",
+        "--model",
+        "cnn",
+    ]
     assert run_nnlab(args, data_dir, build).returncode == 0
     again = metrics_of(run_folder(build, "boston-cnn"))
     first = metrics_of(run_folder(quick_build, "boston-cnn"))
     assert again == pytest.approx(first, rel=1e-6)
 
 
-def test_killed_run_is_redone_and_finished_runs_kept(tmp_path, data_dir):
+def test_a_worker_killed_mid_run_leaves_no_partial_run(tmp_path, data_dir):
+    """Two workers, two seeds: SIGKILL one worker while it trains. The build stops with one
+    line, nothing half-written looks finished, and the next build trains only what is missing."""
     build = tmp_path / "build"
-    base = ["train", "--profile", "quick", "--quiet", "--dataset", "boston"]
-    assert run_nnlab([*base, "--model", "cnn"], data_dir, build).returncode == 0
+    base = ["train", "--profile", "quick", "--quiet", "--seeds", "2", "--dataset", "boston",
+            "--workers", "2"]  # fmt: skip
+    assert run_nnlab([*base[:4], "1", *base[5:], "--model", "cnn"], data_dir, build).returncode == 0
     finished = folder_digest(run_folder(build, "boston-cnn"))
 
     process = subprocess.Popen(
         [sys.executable, "-m", "nnlab", *base],
         cwd=REPO, env=nnlab_env(data_dir, build), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    for line in process.stderr:  # wait until boston-rnn's training has started
-        if "training boston-rnn" in line:
-            break
-    time.sleep(3)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    model_dir = build / "runs" / "quick" / "boston-rnn"
+    deadline = time.monotonic() + 120
+    while not list(model_dir.glob(".seed-43.partial-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [partial] = model_dir.glob(".seed-43.partial-*")  # named after the worker's pid
+    os.kill(int(partial.name.rsplit("-", 1)[1]), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    assert stderr.strip().splitlines()[-1].startswith("nnlab: error: a training worker died")
+    assert "Traceback" not in stderr
 
-    killed = run_folder(build, "boston-rnn")
-    assert not (killed / runs.RECORD).exists(), "a killed run must not look finished"
-    status = run_nnlab(["runs", "--profile", "quick", "--json", "--dataset", "boston"], data_dir,
-                       build)  # fmt: skip
-    states = {row["name"]: row["status"] for row in json.loads(status.stdout)}
-    assert states == {"boston-cnn": "done", "boston-rnn": "missing"}
+    assert not (model_dir / "seed-43" / runs.RECORD).exists(), "a killed run must not look done"
+    status = run_nnlab(["runs", *base[1:6], "--json"], data_dir, build)
+    states = {(row["name"], Path(row["folder"]).name): row["status"]
+              for row in json.loads(status.stdout)}  # fmt: skip
+    assert states[("boston-cnn", "seed-42")] == "done"
+    assert states[("boston-rnn", "seed-43")] == "missing"
+    missing = sum(state == "missing" for state in states.values())
 
     result = run_nnlab(base, data_dir, build)
     assert result.returncode == 0, result.stderr
-    assert "1 trained, 2/2 runs done" in result.stdout
+    assert f"{missing} trained, 4/4 runs done" in result.stdout
     assert folder_digest(run_folder(build, "boston-cnn")) == finished
-    assert not list((build / "runs" / "quick" / "boston-rnn").glob(".*partial*"))
+    assert not list(build.rglob(".*partial*"))
 
 
 def test_altered_artifact_is_detected_and_redone(tmp_path, data_dir):
     build = tmp_path / "build"
-    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn"]
+    args = [
+        "train",
+        "--profile",
+        "quick",
+        "--quiet",
+        "--seeds",
+        "1",
+        "--dataset",
+        "boston",
+        "--model",
+        "cnn",
+    ]
     assert run_nnlab(args, data_dir, build).returncode == 0
     history = run_folder(build, "boston-cnn") / "history.csv"
     history.write_text(history.read_text() + "99,0,0,0,0,0\n")
-    status = run_nnlab(["runs", "--profile", "quick", "--dataset", "boston", "--model", "cnn"],
-                       data_dir, build)  # fmt: skip
+    status = run_nnlab(["runs", "--profile", "quick", "--seeds", "1", "--dataset", "boston",
+                        "--model", "cnn"], data_dir, build)  # fmt: skip
     assert "missing" in status.stdout and "altered" in status.stdout
     assert "1 trained" in run_nnlab(args, data_dir, build).stdout
     runs.read_record(run_folder(build, "boston-cnn"))  # valid again
@@ -153,8 +201,8 @@ def test_nan_loss_marks_run_failed(tmp_path, data_dir):
     build = tmp_path / "build"
     config = tmp_path / "report.toml"
     config.write_text("[training.boston-cnn]\nlearning_rate = 1e30\n", encoding="utf-8")
-    args = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn",
-            "--config", str(config)]  # fmt: skip
+    args = ["train", "--profile", "quick", "--quiet", "--seeds", "1", "--dataset", "boston",
+            "--model", "cnn", "--config", str(config)]  # fmt: skip
     result = run_nnlab(args, data_dir, build)
     assert result.returncode == 0, result.stderr
     record = runs.read_record(run_folder(build, "boston-cnn"))
@@ -167,14 +215,27 @@ def test_second_build_refused_while_locked(tmp_path, data_dir):
 
     build = tmp_path / "build"
     with build_lock(build):
-        result = run_nnlab(["train", "--profile", "quick", "--dataset", "boston"], data_dir, build)
+        result = run_nnlab(
+            ["train", "--profile", "quick", "--seeds", "1", "--dataset", "boston"], data_dir, build
+        )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("nnlab: error: another nnlab process")
 
 
 def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
     build = tmp_path / "build"
-    base = ["train", "--profile", "quick", "--quiet", "--dataset", "boston", "--model", "cnn"]
+    base = [
+        "train",
+        "--profile",
+        "quick",
+        "--quiet",
+        "--seeds",
+        "1",
+        "--dataset",
+        "boston",
+        "--model",
+        "cnn",
+    ]
     assert run_nnlab(base, data_dir, build).returncode == 0
     float32 = folder_digest(run_folder(build, "boston-cnn"))
     result = run_nnlab([*base, "--precision", "mixed_bfloat16"], data_dir, build)

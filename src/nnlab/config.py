@@ -34,6 +34,8 @@ QUICK = {"epochs": 1, "train_limit": 512, "test_limit": 256}
 # Large batches for evaluation: results are the same, the LSTMs predict several times faster.
 PREDICT_BATCH_SIZE = 1024
 DEFAULT_SEED = 42
+# Seeds per model by default: training variation is measured, not assumed away.
+DEFAULT_SEED_COUNT = 3
 PRECISIONS = ("float32", "mixed_bfloat16")
 TUNABLE = {"epochs": int, "batch_size": int, "learning_rate": float, "precision": str}
 

@@ -8,12 +8,10 @@ Every command (train, runs, report, build, freeze, predict, bench) finds its run
 
 from __future__ import annotations
 
-import resource
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlab import data, models, provenance, runs
+from nnlab import data, models, runs
 from nnlab.config import TrainSettings, settings_for
 from nnlab.errors import NnlabError
 
@@ -129,44 +127,17 @@ def dataset_checksum(name: str, fetch: bool) -> str | None:
     return checksum
 
 
-def train_missing(selection: Selection, verbose: int = 2, echo=print) -> list[Plan]:
-    """Train every plan that is missing or stale; return those trained."""
-    from nnlab import training  # imports TensorFlow: only when something needs training
+def train_missing(
+    selection: Selection, workers: int, echo=print, quiet: bool = False
+) -> list[Plan]:
+    """Train every plan that is missing or stale, `workers` at a time; return those trained."""
+    from nnlab import parallel
 
     if selection.source != "build":
         raise ValueError("training writes to the build's run store only")
     todo = selection.by_state("missing") + selection.by_state("stale")
-    todo.sort(key=selection.plans.index)
-    loaded: dict[str, data.Dataset] = {}
-    started = time.perf_counter()
-    for number, item in enumerate(todo, start=1):
-        elapsed = time.perf_counter() - started
-        echo(
-            f"[{number}/{len(todo)}] training {item.spec.name} (seed {item.seed}; "
-            f"{item.status.reason}) — {elapsed:.0f}s elapsed"
-        )
-        if item.spec.dataset not in loaded:
-            loaded[item.spec.dataset] = data.load(item.spec.dataset, log=echo)
-        workdir = runs.new_workdir(item.path)
-        record = training.train(
-            item.spec, loaded[item.spec.dataset], item.settings, item.seed, workdir,
-            verbose=verbose,
-        )  # fmt: skip
-        record.update(
-            name=item.spec.name,
-            dataset=item.spec.dataset,
-            kind=item.spec.kind,
-            seed=item.seed,
-            inputs=item.inputs,
-            machine=provenance.machine(),
-            data_source=loaded[item.spec.dataset].meta,
-            # The process's peak so far: runs go in a fixed order, so this bounds each one.
-            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        )
-        runs.commit(workdir, record, item.path)
-        item.status = runs.status(item.path, item.spec.name, item.inputs)
-        if item.status.state == "failed":
-            echo(f"  {item.spec.name} failed: {item.status.reason}")
+    if todo:
+        parallel.train_parallel(todo, selection, workers, echo, quiet)
     return todo
 
 

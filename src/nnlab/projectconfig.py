@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlab.config import PRECISIONS, TUNABLE
+from nnlab.config import DEFAULT_SEED_COUNT, PRECISIONS, TUNABLE
 from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
 
@@ -32,6 +32,7 @@ REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 class ProjectConfig:
     report: dict[str, str] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
     training: dict[str, dict] = field(default_factory=dict)
+    seeds: int = DEFAULT_SEED_COUNT  # training seeds per model
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
@@ -112,12 +113,17 @@ def load(path: Path | None = None) -> ProjectConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise NnlabError(f"{path}: bad TOML syntax: {exc}") from None
-    unknown = set(raw) - {"report", "training"}
+    unknown = set(raw) - {"seeds", "report", "training"}
     if unknown:
         key = sorted(unknown)[0]
         raise NnlabError(
-            f"{path}: unknown section '{key}' ({_line_of(text, key)}); known: report, training"
+            f"{path}: unknown section '{key}' ({_line_of(text, key)}); "
+            "known: seeds, report, training"
         )
+    seeds = raw.get("seeds", DEFAULT_SEED_COUNT)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise NnlabError(f"{path}: 'seeds' ({_line_of(text, 'seeds')}) must be a whole number "
+                         f"of at least 1, got {seeds!r}")  # fmt: skip
     report = _check_table(raw.get("report", {}), REPORT_KEYS, "report", text)
     training = {}
     sections = raw.get("training", {})
@@ -130,4 +136,4 @@ def load(path: Path | None = None) -> ProjectConfig:
                 f"known: {', '.join(MODEL_NAMES)}"
             )
         training[name] = _check_training(name, overrides, text)
-    return ProjectConfig(report={**REPORT_DEFAULTS, **report}, training=training)
+    return ProjectConfig(report={**REPORT_DEFAULTS, **report}, training=training, seeds=seeds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 
 import click
@@ -15,15 +15,13 @@ from nnlab.errors import NnlabError
 
 def _selection_options(function):
     function = click.option(
-        "--seed", type=int, default=config.DEFAULT_SEED, show_default=True, help="Random seed."
+        "--seed", type=int, default=config.DEFAULT_SEED, show_default=True, help="First seed."
     )(function)
     function = click.option(
-        "--repeats",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Train each model with this many seeds (seed, seed+1, …).",
-    )(function)
+        "--seeds", "seed_count", type=click.IntRange(min=1), default=None,
+        help=f"Train each model with this many seeds (seed, seed+1, …); default: report.toml's "
+        f"`seeds`, else {config.DEFAULT_SEED_COUNT}.",
+    )(function)  # fmt: skip
     function = click.option(
         "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
         help="full: the notebook's settings; quick: small real subsets, 1 epoch.",
@@ -45,18 +43,31 @@ def _selection_options(function):
 
 
 def selection(
-    dataset, kind, profile, seed, repeats, config_path, precision, source="auto", fetch=False
+    dataset, kind, profile, seed, seed_count, config_path, precision, source="auto", fetch=False
 ):
-    """The runs a command uses (pipeline.plan), with report.toml's overrides."""
+    """The runs a command uses (pipeline.plan), with report.toml's overrides and seed count."""
     from nnlab import pipeline, projectconfig
 
-    overrides = pipeline.overrides_for(projectconfig.load(config_path).training, precision)
-    seeds = [seed + offset for offset in range(repeats)]
+    project = projectconfig.load(config_path)
+    overrides = pipeline.overrides_for(project.training, precision)
+    seeds = [seed + offset for offset in range(seed_count or project.seeds)]
     specs = models.select(dataset, kind)
     return pipeline.plan(build_dir(), profile, specs, seeds, overrides, source, fetch)
 
 
-def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet, then=None):
+def _training_options(function):
+    function = click.option("--quiet", is_flag=True, help="One line per run, none per epoch.")(
+        function
+    )
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=len(os.sched_getaffinity(0)),
+        show_default="the cores", help="Runs trained side by side, one process each.",
+    )(function)  # fmt: skip
+
+
+def _train(
+    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet, then=None
+):
     """Under the build lock: clean leftovers, train what is missing or stale, price the
     hand-made houses, then call `then()` (still under the lock)."""
     from nnlab import pipeline
@@ -71,15 +82,13 @@ def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet,
             kind,
             profile,
             seed,
-            repeats,
+            seed_count,
             config_path,
             precision,
             source="build",
             fetch=True,
         )
-        # Keras's live progress bar on a terminal, one line per epoch in a log file.
-        verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
-        trained = pipeline.train_missing(chosen, verbose=verbose, echo=emit)
+        trained = pipeline.train_missing(chosen, workers, echo=emit, quiet=quiet)
         pipeline.price_handmade(chosen, echo=emit)
         if then is not None:
             emit(f"{len(trained)} run(s) trained; rendering")
@@ -89,10 +98,14 @@ def _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet,
 
 @cli.command("train")
 @_selection_options
-@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
-def train_command(dataset, kind, profile, seed, repeats, config_path, precision, quiet) -> None:
+@_training_options
+def train_command(
+    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet
+) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
-    chosen, trained = _train(dataset, kind, profile, seed, repeats, config_path, precision, quiet)
+    chosen, trained = _train(
+        dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet
+    )
     done = len(chosen.by_state("done"))
     click.echo(f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({profile} profile)")
 
@@ -100,9 +113,9 @@ def train_command(dataset, kind, profile, seed, repeats, config_path, precision,
 @cli.command("runs")
 @_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def runs_command(dataset, kind, profile, seed, repeats, config_path, precision, as_json) -> None:
+def runs_command(dataset, kind, profile, seed, seed_count, config_path, precision, as_json) -> None:
     """List the runs a report would use, from one source, with their status and timings."""
-    chosen = selection(dataset, kind, profile, seed, repeats, config_path, precision)
+    chosen = selection(dataset, kind, profile, seed, seed_count, config_path, precision)
     for line in chosen.warnings():
         emit(line)
     rows = [{**p.status.as_dict(), "source": chosen.source} for p in chosen.plans]
@@ -151,7 +164,7 @@ def _render(chosen, config_path, lang, fmt) -> None:
 @_selection_options
 @_report_options
 def report_command(
-    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt
+    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt
 ) -> None:
     """Render the report from saved runs (never trains)."""
     from nnlab.lock import build_lock
@@ -159,33 +172,37 @@ def report_command(
     if dataset or kind:
         raise NnlabError("the report covers all six runs; --dataset/--model are for train")
     with build_lock(build_dir()):
-        chosen = selection(None, None, profile, seed, repeats, config_path, precision)
+        chosen = selection(None, None, profile, seed, seed_count, config_path, precision)
         _render(chosen, config_path, lang, fmt)
 
 
 @cli.command("build")
 @_selection_options
 @_report_options
-@click.option("--quiet", is_flag=True, help="No Keras progress bars.")
+@_training_options
 def build_command(
-    dataset, kind, profile, seed, repeats, config_path, precision, lang, fmt, quiet
+    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, workers, quiet
 ) -> None:
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
     if dataset or kind:
         raise NnlabError("build covers all six runs; use nnlab train for a subset")
 
     def render() -> None:
-        chosen = selection(None, None, profile, seed, repeats, config_path, precision)
+        chosen = selection(None, None, profile, seed, seed_count, config_path, precision)
         _render(chosen, config_path, lang, fmt)
 
-    _train(None, None, profile, seed, repeats, config_path, precision, quiet, then=render)
+    _train(
+        None, None, profile, seed, seed_count, config_path, precision, workers, quiet, then=render
+    )
 
 
 @cli.command("freeze")
 @_selection_options
 @click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
               show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
-def freeze_command(dataset, kind, profile, seed, repeats, config_path, precision, target) -> None:
+def freeze_command(
+    dataset, kind, profile, seed, seed_count, config_path, precision, target
+) -> None:
     """Copy the build's current runs' small results (not the models) to results/, to render
     without training; refuses stale or missing runs."""
     from nnlab.lock import build_lock
@@ -193,7 +210,7 @@ def freeze_command(dataset, kind, profile, seed, repeats, config_path, precision
 
     with build_lock(build_dir()):
         chosen = selection(
-            dataset, kind, profile, seed, repeats, config_path, precision, source="build"
+            dataset, kind, profile, seed, seed_count, config_path, precision, source="build"
         )
         copied = freeze(build_dir(), chosen, target)
     click.echo(f"{len(copied)} run(s) frozen into {target / profile}")
