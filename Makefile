@@ -4,22 +4,28 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+# TensorFlow for the GPU when nvidia-smi sees one, else for the CPU (`make setup EXTRA=cpu`).
+EXTRA  ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: setup test report data train bench lint clean
+.PHONY: setup test report data train bench lint extras clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	bash scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[$(EXTRA),dev]'
 	touch $@
 
 lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-test: lint
+# Each install (base, .[cpu], .[gpu]) resolves on PyPI without installing anything.
+extras: setup
+	bash scripts/check-extras.sh $(BIN)/pip
+
+test: lint extras
 	$(BIN)/pytest
 
 data: setup

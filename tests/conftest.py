@@ -15,6 +15,9 @@ from nnlab.data import boston, cache, imdb, mnist
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
+# One quick Boston CNN run (one seed): the cheapest real training, for the fault tests.
+TRAIN_BOSTON_CNN = ["train", "--profile", "quick", "--quiet", "--seeds", "1", "--dataset",
+                    "boston", "--model", "cnn"]  # fmt: skip
 
 
 def make_fixture_cache(root: Path) -> Path:

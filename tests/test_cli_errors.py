@@ -285,3 +285,20 @@ def test_an_internal_error_keeps_its_traceback_and_says_it_is_a_bug(monkeypatch,
     assert code == 1
     assert "Traceback (most recent call last)" in err and "Input/output error" in err
     assert err.strip().splitlines()[-1].startswith("nnlab: internal error: this is a bug")
+
+
+def test_training_without_tensorflow_names_the_install_command(data_dir, tmp_path):
+    """The base install renders reports only; `nnlab train` there says how to get TensorFlow."""
+    import subprocess
+
+    from conftest import REPO, nnlab_env
+
+    code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None; "
+            "sys.argv = ['nnlab', 'train', '--profile', 'quick', '--dataset', 'boston']; "
+            "from nnlab.cli import main; main()")  # fmt: skip
+    env = nnlab_env(data_dir, tmp_path / "build")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=120
+    )
+    line = assert_one_line_error(result.returncode, result.stderr)
+    assert "TensorFlow is not installed" in line and "pip install -e '.[cpu]'" in line

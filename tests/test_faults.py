@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, nnlab_env, run_nnlab
+from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
 from pypdf import PdfReader
 
 from nnlab import runs
@@ -39,18 +39,6 @@ def kill_when(process, needle: str) -> None:
         pytest.fail(f"the process ended before printing {needle!r}")
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
-
-
-TRAIN_BOSTON_CNN = [
-    "train",
-    "--profile",
-    "quick",
-    "--quiet",
-    "--dataset",
-    "boston",
-    "--model",
-    "cnn",
-]
 
 
 def test_kill_after_sealing_a_new_run_keeps_it(tmp_path, data_dir):

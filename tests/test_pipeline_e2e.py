@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, nnlab_env, run_nnlab
+from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
 
 from nnlab import runs
 from nnlab.fsutil import sha256_file
@@ -116,18 +116,7 @@ def test_changed_config_retrains_only_that_run(tmp_path, data_dir):
 
 def test_same_seed_same_metrics(tmp_path, data_dir, quick_build):
     build = tmp_path / "again"
-    args = [
-        "train",
-        "--profile",
-        "quick",
-        "--quiet",
-        "--seeds",
-        "1",
-        "--dataset",
-        "boston",
-        "--model",
-        "cnn",
-    ]
+    args = TRAIN_BOSTON_CNN
     assert run_nnlab(args, data_dir, build).returncode == 0
     again = metrics_of(run_folder(build, "boston-cnn"))
     first = metrics_of(run_folder(quick_build, "boston-cnn"))
@@ -175,18 +164,7 @@ def test_a_worker_killed_mid_run_leaves_no_partial_run(tmp_path, data_dir):
 
 def test_altered_artifact_is_detected_and_redone(tmp_path, data_dir):
     build = tmp_path / "build"
-    args = [
-        "train",
-        "--profile",
-        "quick",
-        "--quiet",
-        "--seeds",
-        "1",
-        "--dataset",
-        "boston",
-        "--model",
-        "cnn",
-    ]
+    args = TRAIN_BOSTON_CNN
     assert run_nnlab(args, data_dir, build).returncode == 0
     history = run_folder(build, "boston-cnn") / "history.csv"
     history.write_text(history.read_text() + "99,0,0,0,0,0\n")
@@ -224,18 +202,7 @@ def test_second_build_refused_while_locked(tmp_path, data_dir):
 
 def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
     build = tmp_path / "build"
-    base = [
-        "train",
-        "--profile",
-        "quick",
-        "--quiet",
-        "--seeds",
-        "1",
-        "--dataset",
-        "boston",
-        "--model",
-        "cnn",
-    ]
+    base = TRAIN_BOSTON_CNN
     assert run_nnlab(base, data_dir, build).returncode == 0
     float32 = folder_digest(run_folder(build, "boston-cnn"))
     result = run_nnlab([*base, "--precision", "mixed_bfloat16"], data_dir, build)

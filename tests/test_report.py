@@ -28,7 +28,9 @@ class Page(HTMLParser):
         self.lang = None
         self.ids, self.links, self.images, self.scripts = set(), [], [], 0
         self.metric_cells: dict[str, str] = {}
+        self.seed_cells: dict[str, str] = {}
         self._metric = None
+        self._cells = self.metric_cells
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -42,13 +44,15 @@ class Page(HTMLParser):
             self.images.append(attrs["src"])
         if tag == "script":
             self.scripts += 1
-        if "data-metric" in attrs:
-            self._metric = attrs["data-metric"]
-            self.metric_cells[self._metric] = ""
+        for attribute, cells in (("data-metric", self.metric_cells),
+                                 ("data-seed-metric", self.seed_cells)):  # fmt: skip
+            if attribute in attrs:
+                self._metric, self._cells = attrs[attribute], cells
+                cells[self._metric] = ""
 
     def handle_data(self, data):
         if self._metric:
-            self.metric_cells[self._metric] += data
+            self._cells[self._metric] += data
 
     def handle_endtag(self, tag):
         if tag == "td":
@@ -246,10 +250,13 @@ def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, da
                         "--config", str(config)], data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1
-    assert "run boston-cnn (seed 42)" in warnings[0]
-    assert "its training settings (epochs 1 → 3) changed" in warnings[0]
-    assert "nnlab train --profile quick --dataset boston --seed 42" in warnings[0]
+    assert len(warnings) == 3  # one line per seed of boston-cnn, none for the other models
+    for seed, line in zip((42, 43, 44), warnings, strict=True):
+        assert f"run boston-cnn (seed {seed})" in line
+        assert "its training settings (epochs 1 → 3) changed" in line
+        assert line.endswith(
+            f"redo it with: nnlab train --profile quick --dataset boston --seed {seed}"
+        )
 
 
 def test_a_corrupt_run_names_the_command_that_redoes_it(rendered, data_dir, tmp_path):
@@ -330,3 +337,38 @@ def test_a_refused_image_stops_the_pdf_with_its_name(tmp_path):
     with pytest.raises(NnlabError, match="file:///etc/hostname"):
         write_pdf('<p>x</p><img src="file:///etc/hostname">', tmp_path / "build", paths, target)
     assert target.read_bytes() == b"old"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_seed_is_reported_with_its_own_metric(rendered, lang):
+    """The headline table: each model's main metric for each of the three seeds."""
+    t = Translator(LOCALE, lang)
+    page = parse(rendered / "site" / lang / "index.html")
+    assert len(page.seed_cells) == 3 * 2 * 3
+    for key, text in page.seed_cells.items():
+        dataset, kind, seed = key.split("-")
+        folder = rendered / "runs" / "quick" / f"{dataset}-{kind}" / f"seed-{seed}"
+        scores = read_run(folder, f"{dataset}-{kind}", runs.read_record(folder)).metrics
+        expected = t.pct(scores["accuracy"]) if dataset != "boston" else t.num(scores["mae"], 3)
+        assert text.strip().startswith(expected), (key, text, expected)
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    assert t("across:one-seed") not in html and t("uncertainty:one-seed") not in html
+
+
+def test_a_one_seed_report_says_training_variation_was_not_measured(rendered, data_dir, tmp_path):
+    import shutil
+
+    build = tmp_path / "copy"
+    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    result = run_nnlab(["report", "--profile", "quick", "--seeds", "1", "--format", "html"],
+                       data_dir, build)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for lang in LANGUAGES:
+        t = Translator(LOCALE, lang)
+        html = (build / "site" / lang / "index.html").read_text(encoding="utf-8")
+        page = parse(build / "site" / lang / "index.html")
+        assert sorted(page.seed_cells) == sorted(
+            f"{lab}-{kind}-42" for lab in ("mnist", "imdb", "boston") for kind in ("cnn", "rnn")
+        )
+        assert html.count(t("across:one-seed")) == 6  # each lab's results and conclusion
+        assert t("uncertainty:one-seed") in html

@@ -44,15 +44,31 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
 
 
 def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
-    """Loss and `metric` per epoch, train vs validation, for both models; best epoch marked."""
+    """Loss and `metric` per epoch, train vs validation, for both models: one thin line per
+    training seed (`histories`: kind -> [history per seed]); the first seed's best epoch marked."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, key in zip(axes, ("loss", metric), strict=True):
-        for kind, history in histories.items():
-            epochs = np.arange(1, len(history[key]) + 1)
+        for kind, seeds in histories.items():
             color = COLORS[kind]
-            ax.plot(epochs, history[key], "-o", color=color, ms=3, label=f"{kind.upper()} train")
-            ax.plot(epochs, history[f"val_{key}"], "--s", color=color, ms=3,
-                    label=f"{kind.upper()} {t('validation')}")  # fmt: skip
+            for number, history in enumerate(seeds):
+                epochs = np.arange(1, len(history[key]) + 1)
+                first = number == 0
+                style = {"color": color, "ms": 3, "lw": 1.2 if first else 0.8,
+                         "alpha": 1.0 if first else 0.5}  # fmt: skip
+                ax.plot(
+                    epochs,
+                    history[key],
+                    "-o",
+                    **style,
+                    label=f"{kind.upper()} {t('training-curve')}" if first else None,
+                )
+                ax.plot(
+                    epochs,
+                    history[f"val_{key}"],
+                    "--s",
+                    **style,
+                    label=f"{kind.upper()} {t('validation')}" if first else None,
+                )
             best = best_epochs.get(kind)
             if best:
                 ax.axvline(best, color=color, alpha=0.35, lw=1)
@@ -64,14 +80,19 @@ def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
     return to_svg(fig)
 
 
-def side_by_side_bars(names: list[str], scores: dict[str, list[float]], title: str, t) -> str:
-    """The notebook's comparison chart, with the two series next to each other."""
+def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], title: str, t) -> str:
+    """The notebook's comparison chart: one bar per metric and model at the mean over seeds,
+    each seed's own value as a dot (`scores`: kind -> per metric, the values of every seed)."""
     x = np.arange(len(names))
     width = 0.38
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    for offset, (kind, values) in zip((-width / 2, width / 2), scores.items(), strict=True):
-        bars = ax.bar(x + offset, values, width, label=kind.upper(), color=COLORS[kind])
-        ax.bar_label(bars, fmt="%.3g", fontsize=8, padding=2)
+    for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
+        means = [float(np.mean(values)) for values in per_metric]
+        bars = ax.bar(x + offset, means, width, label=kind.upper(), color=COLORS[kind], alpha=0.85)
+        ax.bar_label(bars, labels=[t.num(v, 3) for v in means], fontsize=8, padding=2)
+        for position, values in zip(x + offset, per_metric, strict=True):
+            ax.plot([position] * len(values), values, "o", ms=3.5, color="black", alpha=0.7,
+                    zorder=3)  # fmt: skip
     ax.set_xticks(x, names)
     ax.set_ylabel(t("score"))
     ax.set_title(title)

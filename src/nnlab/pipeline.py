@@ -132,11 +132,13 @@ def train_missing(
 ) -> list[Plan]:
     """Train every plan that is missing or stale, `workers` at a time; return those trained."""
     from nnlab import parallel
+    from nnlab.tfload import require_tensorflow
 
     if selection.source != "build":
         raise ValueError("training writes to the build's run store only")
     todo = selection.by_state("missing") + selection.by_state("stale")
     if todo:
+        require_tensorflow()
         parallel.train_parallel(todo, selection, workers, echo, quiet)
     return todo
 

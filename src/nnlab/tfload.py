@@ -8,9 +8,12 @@ still shows.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
+
+from nnlab.errors import NnlabError
 
 _NOTICES = (
     "All log messages before absl::InitializeLog() is called",
@@ -18,10 +21,29 @@ _NOTICES = (
 )
 
 
+INSTALL_HINT = (
+    "TensorFlow is not installed (the base install only renders reports); install it with: "
+    "pip install -e '.[cpu]' (or '.[gpu]' on a machine with an NVIDIA GPU), or run: make setup"
+)
+
+
+def require_tensorflow() -> None:
+    """One line naming the install command when TensorFlow or Keras is missing (checked
+    without importing them)."""
+    for name in ("tensorflow", "keras"):
+        try:
+            found = importlib.util.find_spec(name)
+        except ValueError:  # blocked in sys.modules
+            found = None
+        if found is None:
+            raise NnlabError(INSTALL_HINT)
+
+
 def load_keras():
     """The keras module, TensorFlow imported behind it."""
-    if "keras" in sys.modules:
+    if sys.modules.get("keras") is not None:
         return sys.modules["keras"]
+    require_tensorflow()
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:

@@ -17,7 +17,9 @@ SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
 def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str, str]:
     """Every chart of one lab, as relative URLs."""
     runs = lab.runs
-    inputs = {kind: run.record.get("files") for kind, run in runs.items()}
+    inputs = {
+        kind: [run.record.get("files") for run in seeds] for kind, seeds in lab.repeats.items()
+    }
     out = {}
     if lab.name == "mnist" and "mnist" in samples:
         digits = samples["mnist"]
@@ -27,20 +29,21 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
         )  # fmt: skip
     if all(run.history for run in runs.values()):
         metric = metrics.main_metric(lab.task)
+        histories = {k: [r.history for r in seeds if r.history] for k, seeds in lab.repeats.items()}
         out["curves"] = store.get(
             f"{lab.name}-curves", inputs,
             lambda: figures.learning_curves(
-                {k: r.history for k, r in runs.items()}, metric,
-                {k: r.record.get("best_epoch") for k, r in runs.items()}, t),
+                histories, metric, {k: r.record.get("best_epoch") for k, r in runs.items()}, t),
         )  # fmt: skip
     if not lab.complete:
         return out
     names = SEED_BAR_METRICS[lab.name]
+    scored = {kind: ctx.scored(lab, kind) for kind in ctx.KINDS}
     out["bars"] = store.get(
         f"{lab.name}-seed-bars", inputs,
         lambda: figures.side_by_side_bars(
             [t(f"bar:{n}") for n in names],
-            {k: [r.metrics[n] for n in names] for k, r in runs.items()},
+            {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in scored.items()},
             t(f"bars-title:{lab.name}"), t),
     )  # fmt: skip
     if lab.task == "classification":

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, metrics, provenance, stats
+from nnlab import config, diagnose, metrics, provenance, spread, stats
 from nnlab.data import archives
 from nnlab.data.boston import HANDMADE_HOUSES
 from nnlab.results import RunResult
@@ -77,13 +77,48 @@ def comparison(lab: Lab) -> dict | None:
     )
 
 
-def seed_spread(lab: Lab, key: str) -> dict[str, dict] | None:
-    if all(len(items) < 2 for items in lab.repeats.values()):
+def per_example(lab: Lab, run: RunResult) -> np.ndarray:
+    """What the lab's main metric averages: 1/0 correctness, or the absolute error."""
+    if lab.task == "classification":
+        return (metrics.predicted_labels(run.outputs) == run.y_true.astype(int)).astype(float)
+    return np.abs(run.outputs.reshape(-1).astype(float) - run.y_true.astype(float))
+
+
+def scored(lab: Lab, kind: str) -> list[RunResult]:
+    """The kind's runs that produced test predictions (a failed run has none)."""
+    return [run for run in lab.repeats[kind] if not run.failed and run.outputs is not None]
+
+
+def seed_table(lab: Lab) -> dict | None:
+    """Each seed's main metric per model, its collapse (diagnose.py), and mean ± sd."""
+    if not all(scored(lab, kind) for kind in KINDS):
         return None
-    return {
-        kind: stats.seed_summary([run.metrics[key] for run in items if not run.failed])
-        for kind, items in lab.repeats.items()
-    }
+    key = metrics.main_metric(lab.task)
+    rows = {}
+    for kind in KINDS:
+        cells = [
+            {"seed": run.record["seed"], "value": None if run.failed else run.metrics[key],
+             "collapse": None if run.failed
+             else diagnose.collapse(lab.task, run.y_true, run.outputs)}
+            for run in lab.repeats[kind]
+        ]  # fmt: skip
+        values = [cell["value"] for cell in cells if cell["value"] is not None]
+        rows[kind] = {
+            "cells": cells,
+            **stats.seed_summary(values),
+            "collapsed": [cell for cell in cells if cell["collapse"]],
+            "failed": sum(cell["value"] is None for cell in cells),
+        }
+    seeds = [cell["seed"] for cell in rows["cnn"]["cells"]]
+    return {"key": key, "seeds": seeds, "rows": rows}
+
+
+def across_seeds(lab: Lab) -> dict | None:
+    """CNN (a) vs RNN (b) on the main metric over every scored seed (spread.py)."""
+    if not all(scored(lab, kind) for kind in KINDS):
+        return None
+    values = {kind: [per_example(lab, run) for run in scored(lab, kind)] for kind in KINDS}
+    return spread.compare(values["cnn"], values["rnn"], lower_wins=lab.task == "regression")
 
 
 def metric_rows(lab: Lab) -> list[dict]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from nnlab import figures, fingerprint, metrics, stats
+from nnlab import diagnose, figures, fingerprint, metrics, spread, stats
 from nnlab.errors import NnlabError
 from nnlab.fsutil import (
     atomic_write,
@@ -72,10 +72,9 @@ def edition_context(
             "sizes": sizes[lab.name],
             "figures": lab_figures(lab, store, t, samples),
             "rows": ctx.metric_rows(lab) if lab.complete else [],
-            "comparison": comparisons.get(lab.name),
-            "seed_spread": ctx.seed_spread(lab, metrics.main_metric(lab.task))
-            if lab.complete
-            else None,
+            "comparison": (comparisons.get(lab.name) or {}).get("first_seed"),
+            "seeds": ctx.seed_table(lab),
+            "across": (comparisons.get(lab.name) or {}).get("seeds"),
             "gaps": {k: ctx.overfit_gap(r) for k, r in lab.runs.items()},
         }
         if lab.complete and lab.task == "classification":
@@ -174,19 +173,21 @@ def render(
     }
 
 
-def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict | None:
-    """The bootstrap and paired test for a lab, reused while its predictions, the statistics
-    code (stats, metrics, context) and the bootstrap's settings are unchanged."""
-    if not lab.complete:
-        return None
-    digests = [run.record.get("files", {}).get("predictions.npz") for run in lab.runs.values()]
-    code = fingerprint.code_digest(stats, metrics, ctx.comparison)
+def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
+    """A lab's statistics: the first seed's runs on the test set (intervals, paired test) and
+    the comparison across every seed (two-level bootstrap). Reused while the predictions, the
+    statistics code and the bootstrap's settings are unchanged."""
+    digests = [run.record.get("files", {}).get("predictions.npz")
+               for runs in lab.repeats.values() for run in runs]  # fmt: skip
+    code = fingerprint.code_digest(
+        stats, spread, diagnose, metrics, ctx.comparison, ctx.across_seeds, ctx.per_example
+    )
     settings = [stats.N_RESAMPLES, stats.BOOTSTRAP_SEED, stats.ALPHA]
     key = hashlib.sha256(json.dumps([lab.name, digests, code, settings]).encode()).hexdigest()
     path = cache_dir / f"{key}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    result = ctx.comparison(lab)
+    result = {"first_seed": ctx.comparison(lab), "seeds": ctx.across_seeds(lab)}
     atomic_write_json(path, result)
     return result
 
