@@ -203,3 +203,34 @@ def test_npz_of_predictions_round_trip_through_atomic_write(tmp_path):
     atomic_write_npz(tmp_path / "a.npz", {"x": np.arange(3)})
     with np.load(tmp_path / "a.npz") as npz:
         assert npz["x"].tolist() == [0, 1, 2]
+
+
+# --- the parallel dispatcher ------------------------------------------------------------------
+def test_an_imdb_lstm_never_starts_beside_another_while_a_lighter_run_waits(data_dir, monkeypatch):
+    from nnlab import parallel
+
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    chosen = pipeline.plan(Path("/nonexistent"), "full", list(models.SPECS.values()), [42, 43])
+    by_key = {(item.spec.name, item.seed): item for item in chosen.plans}
+    heavy_running = [by_key["imdb-rnn", 42]]
+    waiting = [by_key["imdb-rnn", 43], by_key["mnist-rnn", 42], by_key["boston-cnn", 42]]
+    assert parallel.next_job(waiting, heavy_running) is by_key["mnist-rnn", 42]
+    assert parallel.next_job(waiting, [by_key["mnist-cnn", 42]]) is by_key["imdb-rnn", 43]
+    # Only heavy runs left: the idle core trains one rather than wait.
+    assert parallel.next_job(waiting[:1], heavy_running) is by_key["imdb-rnn", 43]
+
+
+def test_time_estimates_come_from_this_builds_own_runs(tmp_path, data_dir, monkeypatch):
+    from nnlab import parallel
+
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    chosen = pipeline.plan(
+        tmp_path, "full", models.select("boston", "cnn"), [42, 43], source="build"
+    )
+    first, second = chosen.plans
+    assert (
+        parallel.estimated_seconds(second, chosen.root, "full")
+        == (parallel.TYPICAL_SECONDS["boston-cnn"])
+    )
+    seal(first.path, fit_seconds=7.5)
+    assert parallel.estimated_seconds(second, chosen.root, "full") == 7.5

@@ -50,8 +50,8 @@ def _start_worker(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def _train_one(spec, settings, seed, path, inputs, threads) -> tuple[str, str]:
-    """In a worker: train one run into a temporary folder and commit it; (state, reason)."""
+def _train_one(spec, settings, seed, path, inputs, threads) -> None:
+    """In a worker: train one run into a temporary folder and commit it to the run store."""
     from nnlab import training
 
     if spec.dataset not in _loaded:
@@ -71,8 +71,6 @@ def _train_one(spec, settings, seed, path, inputs, threads) -> tuple[str, str]:
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
     runs.commit(workdir, record, path)
-    state = runs.status(path, spec.name, inputs)
-    return state.state, state.reason
 
 
 def estimated_seconds(item, root: Path, profile: str) -> float:
