@@ -5,6 +5,7 @@ Templates only format what is computed here; every number comes from the saved r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,24 +243,27 @@ def overfit_gap(run: RunResult) -> float | None:
 
 
 def training_machines(labs: list[Lab]) -> dict:
-    """Where each run was trained (from its run.json) and how many CPU types that makes:
-    the same seed on another CPU type gives other numbers."""
-    rows = []
+    """Where the runs were trained (from their run.json), grouped by machine: the same seed on
+    another CPU type, or with another TensorFlow thread count, gives other numbers, so the
+    report says how many CPU types there were."""
+    groups: dict[str, dict] = {}
     for lab in labs:
         for runs_of_kind in lab.repeats.values():
             for run in runs_of_kind:
                 machine = run.record.get("machine")
-                rows.append(
-                    {
-                        "name": run.name,
-                        "seed": run.record.get("seed"),
-                        "machine": machine,
-                        "cpu_type": provenance.cpu_type(machine),
-                    }
+                facts = (
+                    {"cores": machine["cores"], "versions": machine["versions"],
+                     "threads": machine.get("tensorflow_threads")}
+                    if machine else None
+                )  # fmt: skip
+                key = json.dumps([provenance.cpu_type(machine), facts], sort_keys=True)
+                group = groups.setdefault(
+                    key, {"cpu_type": provenance.cpu_type(machine), "machine": facts, "runs": []}
                 )
-    types = sorted({row["cpu_type"] for row in rows if row["cpu_type"]})
-    versions = next((row["machine"]["versions"] for row in rows if row["machine"]), {})
-    return {"runs": rows, "cpu_types": types, "versions": versions}
+                group["runs"].append(f"{run.name} ({run.record.get('seed')})")
+    types = sorted({group["cpu_type"] for group in groups.values() if group["cpu_type"]})
+    versions = next((g["machine"]["versions"] for g in groups.values() if g["machine"]), {})
+    return {"groups": list(groups.values()), "cpu_types": types, "versions": versions}
 
 
 def dataset_sizes(labs: list[Lab]) -> dict[str, dict]:
