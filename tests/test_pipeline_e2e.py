@@ -127,9 +127,9 @@ def test_a_worker_killed_mid_run_leaves_no_partial_run(tmp_path, data_dir):
     """Two workers, two seeds: SIGKILL one worker while it trains. The build stops with one
     line, nothing half-written looks finished, and the next build trains only what is missing."""
     build = tmp_path / "build"
-    base = ["train", "--profile", "quick", "--quiet", "--seeds", "2", "--dataset", "boston",
-            "--workers", "2"]  # fmt: skip
-    assert run_nnlab([*base[:4], "1", *base[5:], "--model", "cnn"], data_dir, build).returncode == 0
+    selection = ["--profile", "quick", "--seeds", "2", "--dataset", "boston"]
+    base = ["train", *selection, "--quiet", "--workers", "2"]
+    assert run_nnlab(TRAIN_BOSTON_CNN, data_dir, build).returncode == 0  # seed 42 only
     finished = folder_digest(run_folder(build, "boston-cnn"))
 
     process = subprocess.Popen(
@@ -148,7 +148,7 @@ def test_a_worker_killed_mid_run_leaves_no_partial_run(tmp_path, data_dir):
     assert "Traceback" not in stderr
 
     assert not (model_dir / "seed-43" / runs.RECORD).exists(), "a killed run must not look done"
-    status = run_nnlab(["runs", *base[1:6], "--json"], data_dir, build)
+    status = run_nnlab(["runs", *selection, "--json"], data_dir, build)
     states = {(row["name"], Path(row["folder"]).name): row["status"]
               for row in json.loads(status.stdout)}  # fmt: skip
     assert states[("boston-cnn", "seed-42")] == "done"
