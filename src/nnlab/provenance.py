@@ -65,6 +65,6 @@ def cpu_type(record_machine: dict | None) -> str | None:
     if not record_machine:
         return None
     family = record_machine.get("cpu_family")
-    simd = "+".join(record_machine.get("simd", [])) or "no SIMD flags"
+    simd = ", ".join(record_machine.get("simd", [])) or "no SIMD flags"
     where = f"family {family}" if family is not None else "family unknown"
     return f"{record_machine.get('cpu', 'unknown')} ({where}; {simd})"
