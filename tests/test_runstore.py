@@ -234,3 +234,22 @@ def test_time_estimates_come_from_this_builds_own_runs(tmp_path, data_dir, monke
     )
     seal(first.path, fit_seconds=7.5)
     assert parallel.estimated_seconds(second, chosen.root, "full") == 7.5
+
+
+def test_an_atomic_write_is_flushed_to_disk_with_its_folder(tmp_path, monkeypatch):
+    import os
+
+    from nnlab import fsutil
+
+    flushed = []
+    real_fsync = os.fsync
+
+    def record(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(fsutil.os, "fsync", record)
+    fsutil.atomic_write_text(tmp_path / "index.html", "<p>new</p>")
+    # The temp file before it is renamed, then the folder that now names it.
+    assert len(flushed) == 2 and flushed[0].startswith(str(tmp_path / ".index.html."))
+    assert flushed[1] == str(tmp_path)

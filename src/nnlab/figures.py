@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from nnlab.metrics import THRESHOLD  # noqa: E402
+
 plt.rcParams.update(
     {
         "font.family": "DejaVu Sans",  # covers Vietnamese diacritics
@@ -187,7 +189,7 @@ def probability_histograms(outputs: dict[str, np.ndarray], y_true: np.ndarray, t
     for ax, (kind, p_positive) in zip(axes, outputs.items(), strict=True):
         ax.hist(p_positive[y_true == 0], bins=bins, alpha=0.6, label=t("negative reviews"))
         ax.hist(p_positive[y_true == 1], bins=bins, alpha=0.6, label=t("positive reviews"))
-        ax.axvline(0.5, color="gray", lw=1)
+        ax.axvline(THRESHOLD, color="gray", lw=1)
         ax.set_title(kind.upper())
         ax.set_xlabel(t("predicted probability of a positive review"))
     axes[0].set_ylabel(t("reviews"))
