@@ -28,7 +28,12 @@ class Plan:
     inputs: dict
 
     def train_command(self, profile: str) -> str:
-        return f"nnlab train --profile {profile} --dataset {self.spec.dataset} --seed {self.seed}"
+        precision = self.settings.precision
+        option = "" if precision == "float32" else f" --precision {precision}"
+        return (
+            f"nnlab train --profile {profile} --dataset {self.spec.dataset} --seed {self.seed}"
+            f"{option}"
+        )
 
 
 @dataclass
