@@ -31,7 +31,7 @@ def read(folder: Path, record: dict) -> list[float] | None:
     return saved.get("prices_k") if current and same_model else None
 
 
-def price(folder: Path, record: dict) -> list[float]:
+def price(folder: Path, record: dict) -> None:
     from nnlab import predict
 
     prices = predict.boston_model_prices(folder, np.array(HANDMADE_HOUSES, dtype=np.float64))
@@ -43,4 +43,3 @@ def price(folder: Path, record: dict) -> list[float]:
             "prices_k": [float(p) for p in prices],
         },
     )
-    return prices

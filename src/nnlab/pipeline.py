@@ -15,8 +15,6 @@ from nnlab import data, models, runs
 from nnlab.config import TrainSettings, settings_for
 from nnlab.errors import NnlabError
 
-SOURCES = ("build", "frozen")
-
 
 @dataclass
 class Plan:
@@ -44,7 +42,6 @@ class Selection:
     root: Path
     profile: str
     plans: list[Plan]
-    overrides: dict[str, dict]
     unverified: list[str] = field(default_factory=list)  # datasets whose checksum is unknown
 
     def by_state(self, state: str) -> list[Plan]:
@@ -122,7 +119,7 @@ def plan(
             state = runs.status(path, spec.name, inputs)
             plans.append(Plan(spec, settings, seed, path, state, inputs))
     unverified = [name for name, checksum in checksums.items() if checksum is None]
-    return Selection(source, root, profile, plans, overrides, unverified)
+    return Selection(source, root, profile, plans, unverified)
 
 
 def dataset_checksum(name: str, fetch: bool) -> str | None:
@@ -148,9 +145,9 @@ def train_missing(
     return todo
 
 
-def price_handmade(selection: Selection, echo=print) -> int:
+def price_handmade(selection: Selection, echo=print) -> None:
     """Price the hand-made Boston houses with every finished Boston model whose prices are
-    missing or were made for other houses; returns how many runs were priced."""
+    missing or were made for other houses."""
     from nnlab import handmade
 
     todo = [
@@ -161,4 +158,3 @@ def price_handmade(selection: Selection, echo=print) -> int:
     for item in todo:
         echo(f"pricing the hand-made houses with {item.spec.name} (seed {item.seed})")
         handmade.price(item.path, item.status.record)
-    return len(todo)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlab import handmade, metrics, runs
+from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.training import read_history
 
@@ -57,8 +58,6 @@ def load_all(selection) -> dict[str, list[RunResult]]:
 
 def freeze(build: Path, selection, target: Path = runs.FROZEN_ROOT) -> list[Path]:
     """Copy the selection's runs' small results (no model files) to `target`."""
-    from nnlab.errors import NnlabError
-
     selection.require(states=("done", "failed"))
     copied = []
     for item in selection.plans:

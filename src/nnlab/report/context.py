@@ -108,7 +108,6 @@ def seed_table(lab: Lab) -> dict | None:
             "cells": cells,
             **stats.seed_summary(values),
             "collapsed": [cell for cell in cells if cell["collapse"]],
-            "failed": sum(cell["value"] is None for cell in cells),
         }
     seeds = [cell["seed"] for cell in rows["cnn"]["cells"]]
     return {"key": key, "seeds": seeds, "rows": rows}
@@ -256,10 +255,9 @@ def training_machines(labs: list[Lab]) -> dict:
                      "threads": machine.get("tensorflow_threads")}
                     if machine else None
                 )  # fmt: skip
-                key = json.dumps([provenance.cpu_type(machine), facts], sort_keys=True)
-                group = groups.setdefault(
-                    key, {"cpu_type": provenance.cpu_type(machine), "machine": facts, "runs": []}
-                )
+                cpu_type = provenance.cpu_type(machine)
+                key = json.dumps([cpu_type, facts], sort_keys=True)
+                group = groups.setdefault(key, {"cpu_type": cpu_type, "machine": facts, "runs": []})
                 group["runs"].append(f"{run.name} ({run.record.get('seed')})")
     types = sorted({group["cpu_type"] for group in groups.values() if group["cpu_type"]})
     versions = next((g["machine"]["versions"] for g in groups.values() if g["machine"]), {})
