@@ -228,3 +228,23 @@ def test_seed_count_from_the_file(tmp_path):
 def test_a_bad_seed_count_names_its_line(tmp_path, value):
     message = load_error(tmp_path, f'seeds = {value}\n[report]\nauthor = "a"\n')
     assert "'seeds' (line 1) must be a whole number of at least 1" in message
+
+
+def test_the_cover_date_must_be_a_date(tmp_path):
+    message = load_error(tmp_path, '[report]\ndate = "29/11/2026"\n')
+    assert "'date' (line 2) must be YYYY-MM-DD" in message
+
+
+def test_the_cover_logo_must_be_an_existing_image(tmp_path):
+    assert "must be a .png" in load_error(tmp_path, '[report]\nlogo = "notes.txt"\n')
+    missing = tmp_path / "logo.png"
+    assert "names a missing file" in load_error(tmp_path, f'[report]\nlogo = "{missing}"\n')
+    missing.write_bytes(b"\x89PNG\r\n\x1a\n")
+    loaded = projectconfig.load(write(tmp_path, f'[report]\nlogo = "{missing}"\n'))
+    assert loaded.report["logo"] == str(missing)
+
+
+def test_cover_keys_left_out_are_empty_and_known(tmp_path):
+    loaded = projectconfig.load(write(tmp_path, '[report]\nlecturer = "TS. Nguyễn Văn A"\n'))
+    assert loaded.report["lecturer"] == "TS. Nguyễn Văn A"
+    assert loaded.report["university"] == loaded.report["class_name"] == ""

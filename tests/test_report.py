@@ -370,5 +370,19 @@ def test_a_one_seed_report_says_training_variation_was_not_measured(rendered, da
         assert sorted(page.seed_cells) == sorted(
             f"{lab}-{kind}-42" for lab in ("mnist", "imdb", "boston") for kind in ("cnn", "rnn")
         )
-        assert html.count(t("across:one-seed")) == 6  # each lab's results and conclusion
+        assert html.count(t("across:one-seed")) == 9  # each lab: results, discussion, summary
         assert t("uncertainty:one-seed") in html
+
+
+TOOL_WORDS = ("nnlab", "profile", "công cụ này", "this tool", "cấu hình full", "máy chạy")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_edition_mentions_the_tool_outside_the_appendix(rendered, lang):
+    """The report is the student's: the tool, command and machine belong in the appendix."""
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    body = re.sub(r"<style>.*?</style>", "", html.split('<section id="appendix"')[0], flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body).lower()  # what a reader sees
+    for word in TOOL_WORDS:
+        assert word not in text, word
+    assert "nnlab" in html.split('<section id="appendix"')[1].lower()  # named where it belongs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from nnlab import metrics
@@ -26,3 +28,214 @@ def collapse(task: str, y_true: np.ndarray, outputs: np.ndarray) -> str | None:
     labels = metrics.predicted_labels(outputs)
     share = np.bincount(labels).max() / len(labels)
     return "one-class" if share >= ONE_CLASS_SHARE else None
+
+
+# --- Fitting: what a run's loss curves say -------------------------------------------------------
+
+VERDICTS = ("failed", "underfitting", "overfitting", "still-improving", "good-fit")
+# Epoch-to-epoch wiggle of the validation loss in our runs is ~2-3 %; a rise must be twice that
+# before it counts as the model getting worse rather than noise.
+OVERFIT_RISE = 0.05
+# Overfitting also needs validation loss to end above training loss by this share of the best
+# validation loss: the MNIST LSTM (seed 42) ends with a gap of 0.0003 on 0.077 (0.4 %), i.e. it
+# fits unseen digits as well as its training digits, however its validation loss wiggled.
+OVERFIT_GAP = 0.05
+# A run whose training loss and best validation loss both fall by less than this share of their
+# first-epoch values learned next to nothing (our real runs fall by 60-95 %).
+UNDERFIT_DROP = 0.10
+# "Near the end" of the budget: the last tenth of it (5 of 50 epochs), at least one epoch.
+NEAR_END_SHARE = 0.10
+# Smallest positive loss used as a denominator, so an exact zero loss cannot divide by zero.
+_TINY = 1e-12
+
+
+def _relative(change: float, base: float) -> float:
+    return float(change / max(abs(base), _TINY))
+
+
+def fitting(history: dict, epochs_budget: int, collapse: str | None) -> dict:
+    """Diagnose one run from its per-epoch `loss` and `val_loss` (epochs 1-based).
+
+    The first rule that holds names the run:
+
+    1. failed: `collapse` (see `collapse()`) is not None, or a loss is NaN/inf; the curves of a
+       model that predicts one value say nothing about fit.
+    2. underfitting: over at least two epochs, the last training loss is less than
+       UNDERFIT_DROP below the first epoch's AND the best validation loss is less than that
+       below the first epoch's. Checked before overfitting: a model that has not learned
+       cannot have memorised.
+    3. overfitting: the validation loss at the last epoch stands at least OVERFIT_RISE above
+       its minimum (the best epoch), the gap (val_loss - loss) widened since that epoch, and
+       it ends at least OVERFIT_GAP of the best validation loss: validation got worse while
+       training did not, and the model now fits its training data better than unseen data.
+       `from_epoch` = best epoch + 1, where validation started rising; early stopping
+       restores the best epoch's weights. A rise with a narrowing gap (both losses rising,
+       common on Boston's 41 validation houses) is noise or instability, not overfitting.
+    4. still-improving: the best validation epoch is within `near` (NEAR_END_SHARE of the
+       budget, >= 1) epochs of the last, the run used its whole budget (a run ends early only
+       when early stopping fired, i.e. validation had stopped improving), and the best
+       validation loss is at least OVERFIT_RISE below every one `near` or more epochs before
+       it (still descending, not a plateau whose minimum fell late by chance). More epochs
+       would likely help. Checked after overfitting: a material rise with a widening gap
+       after a late best epoch already shows the model past its best.
+    5. good-fit: none of the above; validation reached its best and stayed there.
+
+    Returns verdict, failure (the collapse, "non-finite-loss" or None), best_epoch,
+    epochs_run, epochs_budget, loss and val_loss {"first", "best", "last"}, final_gap
+    (val_loss - loss) {"best", "last"},
+    train_drop and val_drop (relative falls from epoch 1), rise and rise_relative (last
+    validation loss minus the best), and from_epoch (overfitting only, else None).
+    """
+    loss = np.asarray(history["loss"], dtype=np.float64)
+    val = np.asarray(history["val_loss"], dtype=np.float64)
+    epochs_run = len(loss)
+    out = dict.fromkeys(
+        ("best_epoch", "loss", "val_loss", "final_gap", "train_drop", "val_drop", "rise",
+         "rise_relative", "from_epoch")
+    ) | {"verdict": "failed", "failure": collapse, "epochs_run": epochs_run,
+         "epochs_budget": epochs_budget}  # fmt: skip
+    if epochs_run == 0 or len(val) != epochs_run or not np.isfinite([*loss, *val]).all():
+        return {**out, "failure": collapse or "non-finite-loss"}
+
+    best = int(np.argmin(val))
+    last = epochs_run - 1
+    near = max(1, round(NEAR_END_SHARE * epochs_budget))
+    gap_best, gap_last = val[best] - loss[best], val[last] - loss[last]
+    rise = val[last] - val[best]
+    out |= {
+        "best_epoch": best + 1,
+        "loss": {"first": loss[0], "best": loss[best], "last": loss[last]},
+        "val_loss": {"first": val[0], "best": val[best], "last": val[last]},
+        "final_gap": {"best": gap_best, "last": gap_last},
+        "train_drop": _relative(loss[0] - loss[last], loss[0]),
+        "val_drop": _relative(val[0] - val[best], val[0]),
+        "rise": rise,
+        "rise_relative": _relative(rise, val[best]),
+    }
+    earlier = val[: best - near + 1]  # validation losses `near` or more epochs before the best
+    descending = earlier.size == 0 or val[best] <= (1 - OVERFIT_RISE) * earlier.min()
+
+    if collapse is not None:
+        verdict = "failed"
+    elif epochs_run >= 2 and max(out["train_drop"], out["val_drop"]) < UNDERFIT_DROP:
+        verdict = "underfitting"
+    elif (
+        out["rise_relative"] >= OVERFIT_RISE
+        and gap_last > gap_best
+        and gap_last >= OVERFIT_GAP * val[best]
+    ):
+        verdict, out["from_epoch"] = "overfitting", best + 2
+    elif last - best <= near and epochs_run >= epochs_budget and descending:
+        verdict = "still-improving"
+    else:
+        verdict = "good-fit"
+    return _plain({**out, "verdict": verdict})
+
+
+def _plain(value):
+    """NumPy scalars as Python floats (JSON- and template-friendly)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return float(value) if isinstance(value, np.floating) else value
+
+
+def learning_summary(history: dict) -> dict:
+    """Facts the report states about a run's curves: first/last training and validation loss,
+    the best (lowest validation loss) epoch, 1-based, and in how many epochs the training loss
+    rose over the epoch before (0: it fell every epoch; dropout makes one or two rises common)."""
+    loss = np.asarray(history["loss"], dtype=np.float64)
+    val = np.asarray(history.get("val_loss", []), dtype=np.float64)
+    return _plain(
+        {
+            "epochs_run": len(loss),
+            "first_loss": loss[0] if loss.size else None,
+            "last_loss": loss[-1] if loss.size else None,
+            "first_val_loss": val[0] if val.size else None,
+            "last_val_loss": val[-1] if val.size else None,
+            "best_epoch": int(np.nanargmin(val)) + 1 if np.isfinite(val).any() else None,
+            "loss_rises": int(np.sum(np.diff(loss) > 0)),
+        }
+    )
+
+
+def confused_pairs(confusion: list[list[int]], top: int = 3) -> list[dict]:
+    """The `top` off-diagonal cells of a confusion matrix (rows: true class, columns:
+    predicted), most frequent first, ties by (true, predicted); empty cells are left out.
+    share_of_true is the cell's count over its row total: the share of that true class the
+    model sent to this wrong class."""
+    matrix = np.asarray(confusion, dtype=np.int64)
+    rows = matrix.sum(axis=1)
+    cells = [(int(matrix[t, p]), t, p) for t in range(len(matrix)) for p in range(len(matrix))
+             if t != p and matrix[t, p] > 0]  # fmt: skip
+    cells.sort(key=lambda cell: (-cell[0], cell[1], cell[2]))
+    return [
+        {"true": t, "predicted": p, "count": n, "share_of_true": n / int(rows[t])}
+        for n, t, p in cells[:top]
+    ]
+
+
+# --- Label noise: IMDB test reviews whose own words contradict their label ------------------------
+
+# A rating out of 10 as it survives decoding ('/' and '.' are stripped): "9 10", "9 5 10"
+# (9.5/10), "8 out of 10". Not a range ("scale of 1-10", "from 1-10", "a 1-10 scale"), nor
+# followed by another number (a date such as "10/10/2005").
+_RATING = re.compile(
+    r"(?<!\d )(?<!scale of )(?<!from )(?<!between )"  # not mid-number, not a range
+    r"\b(\d{1,2})(?: (\d))?(?: out of)? 10\b"  # whole, optional decimal digit, "out of", 10
+    r"(?! \d| scale)"  # not a date, not "a 1-10 scale"
+)
+# IMDB's own labelling rule (Maas et al. 2011): a review rated <= 4 is negative, >= 7 positive;
+# 5 and 6 were left out of the data set, so they are no cue either way.
+NEGATIVE_AT_MOST, POSITIVE_AT_LEAST = 4.0, 7.0
+# Phrases that state a verdict outright; weaker than a rating, so used only when no rating is.
+# Each agrees with the label in >= 92 % of the 25,000 IMDB test reviews holding it (un-negated);
+# "a masterpiece" (75 %: quoted opinions, sarcasm) did not make the list.
+PHRASES = {
+    "positive": ("a must see", "highly recommend", "highly recommended", "loved this movie"),
+    "negative": ("worst movie", "worst film", "waste of time", "waste of money",
+                 "don't waste your", "terrible movie"),
+}  # fmt: skip
+# A phrase with one of these among the NEGATION_WINDOW words before it is negated: "not a must
+# see", "far from the worst film", "hardly a waste of time".
+NEGATIONS = frozenset(("not", "no", "never", "hardly", "far", "isn't", "wasn't", "without"))
+NEGATION_WINDOW = 3
+
+
+def _phrase_cues(tokens: list[str]) -> dict[str, str]:
+    text = " ".join(tokens)
+    found: dict[str, str] = {}
+    for says, phrases in PHRASES.items():
+        for phrase in phrases:
+            for match in re.finditer(rf"\b{re.escape(phrase)}\b", text):
+                before = text[: match.start()].split()[-NEGATION_WINDOW:]
+                if not NEGATIONS.intersection(before):
+                    found.setdefault(says, phrase)
+    return found
+
+
+def _cues(tokens: list[str]) -> tuple[str, dict[str, str]]:
+    """("rating"|"phrase", {"positive"|"negative": first cue found}): ratings if any, else
+    phrases."""
+    found: dict[str, str] = {}
+    for match in _RATING.finditer(" ".join(tokens)):
+        whole, decimal = match.group(1), match.group(2)
+        score = float(f"{whole}.{decimal}" if decimal else whole)
+        says = ("negative" if score <= NEGATIVE_AT_MOST
+                else "positive" if POSITIVE_AT_LEAST <= score <= 10 else None)  # fmt: skip
+        if says:
+            found.setdefault(says, match.group(0))
+    return ("rating", found) if found else ("phrase", _phrase_cues(tokens))
+
+
+def label_noise(tokens: list[str], label: int) -> dict | None:
+    """A strong sentiment cue in a decoded IMDB review that contradicts its label (1 positive,
+    0 negative): {"cue": the words, "says": "positive"|"negative", "kind": "rating"|"phrase"};
+    None when there is no cue, when the cues agree with the label, or when they point both ways.
+    A rating out of 10 outranks phrases: a review with a rating is judged by its ratings only."""
+    kind, cues = _cues(tokens)
+    if len(cues) != 1:
+        return None
+    ((says, cue),) = cues.items()
+    if (says == "positive") == bool(label):
+        return None
+    return {"cue": cue, "says": says, "kind": kind}

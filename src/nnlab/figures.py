@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import math
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import Formatter  # noqa: E402
 
 from nnlab.metrics import THRESHOLD  # noqa: E402
 
@@ -25,6 +28,49 @@ plt.rcParams.update(
     }
 )
 COLORS = {"cnn": "#1f77b4", "rnn": "#d62728"}
+LEGEND_FONT = 9  # >= 8 pt at the figure's natural size: still legible scaled to a phone
+
+
+def tick_decimals(values) -> int:
+    """The fewest decimals (at most 6) that write every tick value exactly: 0 for 250, 500,
+    750; 1 for 0.2, 0.4; 3 for 0.975, 0.980."""
+    values = [float(v) for v in values if math.isfinite(v)]
+    steps = [b - a for a, b in zip(values, values[1:], strict=False) if b - a > 0]
+    tolerance = 1e-6 * (min(steps) if steps else max([abs(v) for v in values] + [1.0]))
+    for digits in range(7):
+        if all(abs(v - round(v, digits)) <= tolerance for v in values):
+            return digits
+    return 6
+
+
+class EditionFormatter(Formatter):
+    """Tick labels in the edition's number style: `t.num` (Babel) with the decimals the ticks
+    need, e.g. 1.000 / 0,975 in Vietnamese and 1,000 / 0.975 in English."""
+
+    def __init__(self, t):
+        self.t = t
+        self.digits: int | None = None
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        self.digits = tick_decimals(locs)
+
+    def __call__(self, x, pos=None):
+        return self.t.num(x, tick_decimals([x]) if self.digits is None else self.digits)
+
+
+def number_ticks(ax, t, axes: str = "xy") -> None:
+    """The one rule for numeric tick labels: the numeric axes of `ax` (`axes`: "x", "y" or
+    "xy") write their ticks through the translator, like the numbers in the text."""
+    for name in axes:
+        getattr(ax, f"{name}axis").set_major_formatter(EditionFormatter(t))
+
+
+def legend_below(fig, handles, labels, columns: int | None = None) -> None:
+    """The legend under the panels, outside every axes, so it can never cover data (the figure
+    must use the constrained layout)."""
+    fig.legend(handles, labels, loc="outside lower center", ncols=columns or len(labels),
+               fontsize=LEGEND_FONT, markerscale=1.5, frameon=False)  # fmt: skip
 
 
 def to_svg(fig) -> str:
@@ -48,7 +94,7 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
 def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
     """Loss and `metric` per epoch, train vs validation, for both models: one thin line per
     training seed (`histories`: kind -> [history per seed]); the first seed's best epoch marked."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     for ax, key in zip(axes, ("loss", metric), strict=True):
         for kind, seeds in histories.items():
             color = COLORS[kind]
@@ -57,20 +103,8 @@ def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
                 first = number == 0
                 style = {"color": color, "ms": 3, "lw": 1.2 if first else 0.8,
                          "alpha": 1.0 if first else 0.5}  # fmt: skip
-                ax.plot(
-                    epochs,
-                    history[key],
-                    "-o",
-                    **style,
-                    label=f"{kind.upper()} {t('training-curve')}" if first else None,
-                )
-                ax.plot(
-                    epochs,
-                    history[f"val_{key}"],
-                    "--s",
-                    **style,
-                    label=f"{kind.upper()} {t('validation')}" if first else None,
-                )
+                ax.plot(epochs, history[key], "-o", **style)
+                ax.plot(epochs, history[f"val_{key}"], "--s", **style)
             best = best_epochs.get(kind)
             if best:
                 ax.axvline(best, color=color, alpha=0.35, lw=1)
@@ -78,7 +112,13 @@ def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
         ax.set_ylabel(t(key))
         ax.set_title(t(key))
         ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[0].legend(fontsize=8)
+        number_ticks(ax, t)
+    # colour says the model, line style the split: four short entries for every line drawn
+    handles = [Line2D([], [], color=COLORS[kind], lw=2.5) for kind in histories]
+    handles += [Line2D([], [], color="black", ls="-", marker="o", ms=3, lw=1.2),
+                Line2D([], [], color="black", ls="--", marker="s", ms=3, lw=1.2)]  # fmt: skip
+    labels = [kind.upper() for kind in histories] + [t("training-curve"), t("validation")]
+    legend_below(fig, handles, labels)
     return to_svg(fig)
 
 
@@ -87,7 +127,7 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
     each seed's own value as a dot (`scores`: kind -> per metric, the values of every seed)."""
     x = np.arange(len(names))
     width = 0.38
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
         means = [float(np.mean(values)) for values in per_metric]
         bars = ax.bar(x + offset, means, width, label=kind.upper(), color=COLORS[kind], alpha=0.85)
@@ -98,20 +138,21 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
     ax.set_xticks(x, names)
     ax.set_ylabel(t("score"))
     ax.set_title(title)
-    ax.legend()
+    number_ticks(ax, t, "y")
+    legend_below(fig, *ax.get_legend_handles_labels())
     ax.margins(y=0.15)
     return to_svg(fig)
 
 
 def confusion_matrices(matrices: dict[str, list[list[int]]], class_names: list[str], t) -> str:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2 if len(class_names) > 2 else 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.6 if len(class_names) > 2 else 3.2))
     for ax, (kind, matrix) in zip(axes, matrices.items(), strict=True):
         matrix = np.asarray(matrix)
         ax.imshow(matrix, cmap="Blues")
         ax.grid(False)
         for (row, col), value in np.ndenumerate(matrix):
             dark = value > matrix.max() / 2
-            ax.text(col, row, str(value), ha="center", va="center", fontsize=7 if
+            ax.text(col, row, t.num(int(value)), ha="center", va="center", fontsize=8 if
                     len(class_names) > 2 else 10, color="white" if dark else "black")  # fmt: skip
         ticks = np.arange(len(class_names))
         ax.set_xticks(ticks, class_names)
@@ -124,7 +165,7 @@ def confusion_matrices(matrices: dict[str, list[list[int]]], class_names: list[s
 
 def regression_diagnostics(y_true: np.ndarray, predictions: dict[str, np.ndarray], t) -> str:
     """Predicted vs actual (left) and residuals vs predicted (right), both models."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
     low, high = float(np.min(y_true)), float(np.max(y_true))
     axes[0].plot([low, high], [low, high], color="gray", lw=1, label=t("perfect prediction"))
     for kind, y_pred in predictions.items():
@@ -138,7 +179,9 @@ def regression_diagnostics(y_true: np.ndarray, predictions: dict[str, np.ndarray
     axes[1].set_xlabel(t("predicted price (k$)"))
     axes[1].set_ylabel(t("residual (k$)"))
     axes[1].set_title(t("Residuals"))
-    axes[0].legend(fontsize=8)
+    for ax in axes:
+        number_ticks(ax, t)
+    legend_below(fig, *axes[0].get_legend_handles_labels())
     return to_svg(fig)
 
 
@@ -154,6 +197,7 @@ def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str,
         ax.set_xticks(range(len(items)), [row[1].upper() for row in items])
         ax.set_xlim(-0.6, len(items) - 0.4)
         ax.set_title(label)
+        number_ticks(ax, t, "y")
     fig.suptitle(title, y=1.08)
     return to_svg(fig)
 
@@ -184,7 +228,7 @@ def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
 
 def probability_histograms(outputs: dict[str, np.ndarray], y_true: np.ndarray, t) -> str:
     """Predicted probability of "positive", split by the true class, for each model."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
     bins = np.linspace(0, 1, 21)
     for ax, (kind, p_positive) in zip(axes, outputs.items(), strict=True):
         ax.hist(p_positive[y_true == 0], bins=bins, alpha=0.6, label=t("negative reviews"))
@@ -192,20 +236,23 @@ def probability_histograms(outputs: dict[str, np.ndarray], y_true: np.ndarray, t
         ax.axvline(THRESHOLD, color="gray", lw=1)
         ax.set_title(kind.upper())
         ax.set_xlabel(t("predicted probability of a positive review"))
+        number_ticks(ax, t)
     axes[0].set_ylabel(t("reviews"))
-    axes[0].legend(fontsize=8)
+    legend_below(fig, *axes[0].get_legend_handles_labels())
     return to_svg(fig)
 
 
 def reliability_diagram(curves: dict[str, dict], t) -> str:
-    fig, ax = plt.subplots(figsize=(4.6, 4))
+    fig, ax = plt.subplots(figsize=(4.6, 4.6), layout="constrained")
     ax.plot([0, 1], [0, 1], color="gray", lw=1, label=t("perfect calibration"))
     for kind, curve in curves.items():
         keep = curve["count"] > 0
         ax.plot(curve["confidence"][keep], curve["accuracy"][keep], "-o", ms=4,
-                color=COLORS[kind], label=f"{kind.upper()} (ECE {curve['ece']:.3f})")  # fmt: skip
+                color=COLORS[kind], label=t("reliability-legend", model=kind.upper(),
+                                            ece=t.num(curve["ece"], 3)))  # fmt: skip
     ax.set_xlabel(t("confidence of the predicted class"))
     ax.set_ylabel(t("accuracy"))
     ax.set_title(t("Reliability diagram"))
-    ax.legend(fontsize=8)
+    number_ticks(ax, t)
+    legend_below(fig, *ax.get_legend_handles_labels(), columns=1)
     return to_svg(fig)

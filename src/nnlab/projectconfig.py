@@ -5,6 +5,7 @@ Validated once here; every problem is one line naming the key and its line in th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,14 +18,20 @@ from nnlab.models import MODEL_NAMES
 DEFAULT_PATH = Path("report/report.toml")
 # Every [report] key with its default: what the report shows when the file leaves it out.
 REPORT_DEFAULTS = {
+    "university": "",  # the cover's keys: an empty one is left off the cover
+    "faculty": "",
+    "course": "intsyst01 — Hệ thống thông minh / Intelligent Systems",
+    "class_name": "",
+    "lecturer": "",
     "author": "Nguyễn Quang Thắng",
     "student_id": "B21DCCN669",
-    "course": "intsyst01 — Hệ thống thông minh / Intelligent Systems",
     "title_vi": "So sánh CNN và RNN (LSTM) trên MNIST, IMDB và Boston Housing",
     "title_en": "Comparing a CNN and an RNN (LSTM) on MNIST, IMDB and Boston Housing",
-    "date": "",  # empty: the build date
+    "date": "",  # YYYY-MM-DD; empty: the build date
+    "logo": "",  # an image file (PNG, JPEG or SVG), relative to the project folder
     "repository_url": "",
 }
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 
 
@@ -96,6 +103,27 @@ def _check_training(name: str, overrides: dict, text: str) -> dict:
     return {key: TUNABLE[key](value) for key, value in overrides.items()}
 
 
+def _check_report(report: dict, text: str) -> dict:
+    """The cover's date must be a date and its logo a readable image."""
+    date = report.get("date", "")
+    if date:
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            line = _line_of(text, "date", "report")
+            raise NnlabError(f"report: 'date' ({line}) must be YYYY-MM-DD, got {date!r}") from None
+    logo = report.get("logo", "")
+    if logo:
+        line = _line_of(text, "logo", "report")
+        if Path(logo).suffix.lower() not in LOGO_SUFFIXES:
+            raise NnlabError(
+                f"report: 'logo' ({line}) must be a {', '.join(LOGO_SUFFIXES)} file, got {logo!r}"
+            )
+        if not Path(logo).is_file():
+            raise NnlabError(f"report: 'logo' ({line}) names a missing file: {logo}")
+    return report
+
+
 def load(path: Path | None = None) -> ProjectConfig:
     """The config at `path`, or report/report.toml; the defaults when that one is absent."""
     explicit = path is not None
@@ -124,7 +152,7 @@ def load(path: Path | None = None) -> ProjectConfig:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise NnlabError(f"{path}: 'seeds' ({_line_of(text, 'seeds')}) must be a whole number "
                          f"of at least 1, got {seeds!r}")  # fmt: skip
-    report = _check_table(raw.get("report", {}), REPORT_KEYS, "report", text)
+    report = _check_report(_check_table(raw.get("report", {}), REPORT_KEYS, "report", text), text)
     training = {}
     sections = raw.get("training", {})
     if not isinstance(sections, dict):

@@ -233,14 +233,6 @@ def calibration(lab: Lab, bins: int = 10) -> dict[str, dict]:
     return out
 
 
-def overfit_gap(run: RunResult) -> float | None:
-    """Validation loss minus training loss at the last epoch (positive: the model overfits)."""
-    history = run.history
-    if not history.get("loss") or not history.get("val_loss"):
-        return None
-    return history["val_loss"][-1] - history["loss"][-1]
-
-
 def training_machines(labs: list[Lab]) -> dict:
     """Where the runs were trained (from their run.json), grouped by machine: the same seed on
     another CPU type, or with another TensorFlow thread count, gives other numbers, so the
@@ -285,3 +277,22 @@ def data_sources(labs: list[Lab]) -> dict[str, dict]:
         }
         for lab in labs
     }
+
+
+def training_cost(lab: Lab) -> dict[str, dict] | None:
+    """Per kind, over every scored seed: mean training time, mean epochs run and the median
+    time of one epoch. Models that stop after different epoch counts are compared per epoch."""
+    if not all(scored(lab, kind) for kind in KINDS):
+        return None
+    out = {}
+    for kind in KINDS:
+        runs = scored(lab, kind)
+        epoch_times = [s for run in runs for s in run.history.get("epoch_seconds", [])]
+        out[kind] = {
+            "params": runs[0].record["params"],
+            "fit_seconds": float(np.mean([run.record["fit_seconds"] for run in runs])),
+            "epochs_run": float(np.mean([run.record["epochs_run"] for run in runs])),
+            "epoch_seconds": float(np.median(epoch_times)) if epoch_times else None,
+            "predict_seconds": float(np.mean([run.record["predict_seconds"] for run in runs])),
+        }
+    return out

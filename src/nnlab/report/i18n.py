@@ -10,6 +10,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, format_scientific
+from markupsafe import Markup
 
 from nnlab.errors import NnlabError
 
@@ -49,6 +50,8 @@ class Translator:
             text = self.messages[msgid]
         except KeyError:
             raise NnlabError(f"no '{self.lang}' translation for UI string {msgid!r}") from None
+        if any(isinstance(value, Markup) for value in values.values()):
+            return Markup(text).format(**values)  # a citation link stays a link, the rest escaped
         return text.format(**values) if values else text
 
     def num(self, value, digits: int = 0) -> str:
@@ -59,6 +62,12 @@ class Translator:
             return format_scientific(value, format="0.##E0", locale=self.locale)
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
+
+    def short(self, value) -> str:
+        """A setting as written in code, with only the decimals it has: 0.001, not 0.0010."""
+        if value is None or not math.isfinite(value):
+            return "—"
+        return format_decimal(value, format="#,##0.########", locale=self.locale)
 
     def pvalue(self, value: float) -> str:
         """A p-value: four decimals, or "< 0.0001" when smaller."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nnlab import metrics, pipeline, samples
 from nnlab.data import cache
-from nnlab.fsutil import atomic_copy
+from nnlab.fsutil import atomic_copy, ensure_dir
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, read_run
@@ -79,6 +79,16 @@ def precision_rows(build: Path, selection, labs: list[ctx.Lab]) -> list[dict]:
     return rows
 
 
+def _site_logo(build: Path, logo: str) -> str:
+    """The cover's logo copied into the site (the PDF reads only files of the build); its URL
+    from an edition's page, or "" for none."""
+    if not logo:
+        return ""
+    name = "logo" + Path(logo).suffix.lower()
+    atomic_copy(Path(logo), ensure_dir(build / "site" / "assets") / name)
+    return f"../assets/{name}"
+
+
 def make_report(
     build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
 ) -> dict:  # fmt: skip
@@ -94,6 +104,7 @@ def make_report(
     seeds = sorted({item.seed for item in selection.plans})
     meta = build_meta(report_config, selection.profile, seeds)
     meta["runs_source"] = selection.source
+    meta["logo_url"] = _site_logo(build, report_config["logo"])
     meta["precisions"] = sorted({item.settings.precision for item in selection.plans})
     if meta["precisions"] != ["float32"]:  # set the runs beside their float32 twins, if any
         meta["precision_rows"] = precision_rows(build, selection, labs)

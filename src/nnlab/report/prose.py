@@ -26,9 +26,10 @@ def section_names(content_dir: Path, lang: str) -> list[str]:
 
 def render_all(
     content_dir: Path, lang: str, values: dict, filters: dict,
-    equation_file: Callable[[str], str],
+    equation_file: Callable[[str], str], cite_marks: Callable[[str], str],
 ) -> dict[str, Markup]:  # fmt: skip
-    """{section name: HTML}; `equation_file(latex)` returns the SVG's relative URL."""
+    """{section name: HTML}; `equation_file(latex)` returns the SVG's relative URL and
+    `cite_marks(text)` links the text's [@key] citations."""
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     env.filters.update(filters)
     rendered = {}
@@ -46,7 +47,7 @@ def render_all(
                 f'<p class="equation"><img src="{equation_file(latex)}" alt="{escape(latex)}"></p>'
             )
 
-        text = EQUATION.sub(as_image, text)
+        text = cite_marks(EQUATION.sub(as_image, text))
         html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
         # Wide tables scroll sideways on a phone instead of widening the page.
         html = html.replace("<table>", '<div class="scroll"><table>').replace(
@@ -66,3 +67,38 @@ def demote(html: Markup) -> Markup:
 
 def equation_name(latex: str) -> str:
     return "eq-" + hashlib.sha256(latex.encode()).hexdigest()[:16] + ".svg"
+
+
+NOTE_NAMES = ("mnist", "imdb", "boston", "conclusion")  # a lab chapter's, and the conclusion's
+
+
+def render_notes(notes_dir: Path, lang: str) -> dict[str, Markup]:
+    """The student's own remarks, report/notes/<lang>/<name>.md, as HTML by name."""
+    found = {}
+    for name in NOTE_NAMES:
+        path = notes_dir / lang / f"{name}.md"
+        if path.is_file():
+            text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
+            found[name] = Markup(markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS))
+    return found
+
+
+def note_warnings(notes_dir: Path, langs: list[str]) -> list[str]:
+    """What the student should hear at build time: a note in one language only, or a file
+    that no chapter reads."""
+    warnings = []
+    for lang in langs:
+        for path in sorted((notes_dir / lang).glob("*")):
+            if path.stem not in NOTE_NAMES or path.suffix != ".md":
+                warnings.append(
+                    f"note: {path} is not read (notes are {', '.join(NOTE_NAMES)}, as .md files)"
+                )
+    for name in NOTE_NAMES:
+        have = [lang for lang in langs if (notes_dir / lang / f"{name}.md").is_file()]
+        if have and len(have) < len(langs):
+            missing = sorted(set(langs) - set(have))
+            warnings.append(
+                f"note: {notes_dir / have[0] / name}.md has no {', '.join(missing)} version; "
+                f"the {', '.join(missing)} edition shows no student's remarks there"
+            )
+    return warnings

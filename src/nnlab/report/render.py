@@ -12,7 +12,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from nnlab import diagnose, figures, fingerprint, metrics, spread, stats
 from nnlab.errors import NnlabError
@@ -23,10 +25,9 @@ from nnlab.fsutil import (
     ensure_dir,
     remove_temp_files,
 )
+from nnlab.report import contents, findings, listings, prose, references, views
 from nnlab.report import context as ctx
-from nnlab.report import prose
 from nnlab.report.assets import FigureStore
-from nnlab.report.charts import interval_figure, lab_figures, mnist_gallery_figures
 from nnlab.report.i18n import Translator
 
 # The project folder holding templates/ and report/: the current folder when it has them (a
@@ -43,6 +44,8 @@ class Paths:
         self.templates = root / "templates"
         self.content = root / "report" / "content"
         self.locale = root / "report" / "locale"
+        self.notes = root / "report" / "notes"
+        self.references = root / "report" / "references.toml"
 
 
 def edition_context(
@@ -61,59 +64,35 @@ def edition_context(
                                   lambda: figures.equation(latex))  # fmt: skip
 
     filters = {"num": t.num}
-    texts = prose.render_all(paths.content, lang, {"datasets": sizes}, filters, equation_file)
-    lab_views = []
-    for lab in labs:
-        view = {
-            "name": lab.name,
-            "task": lab.task,
-            "complete": lab.complete,
-            "runs": lab.runs,
-            "sizes": sizes[lab.name],
-            "figures": lab_figures(lab, store, t, samples),
-            "rows": ctx.metric_rows(lab) if lab.complete else [],
-            "comparison": (comparisons.get(lab.name) or {}).get("first_seed"),
-            "seeds": ctx.seed_table(lab),
-            "across": (comparisons.get(lab.name) or {}).get("seeds"),
-            "gaps": {k: ctx.overfit_gap(r) for k, r in lab.runs.items()},
-        }
-        if lab.complete and lab.task == "classification":
-            view["label_errors"] = ctx.label_error_rows(lab)
-        if lab.name == "mnist" and lab.complete:
-            wrong = ctx.misclassified_digits(lab)
-            view["disagree_count"] = wrong["disagree_count"]
-            if test_images is not None:
-                view["figures"].update(mnist_gallery_figures(wrong, store, t, test_images))
-        if lab.name == "imdb":
-            view["reviews"] = samples.get("imdb", {}).get("train", [])
-            texts_by_index = samples.get("imdb", {}).get("test", {})
-            if lab.complete:
-                view["wrong_reviews"] = {
-                    kind: [{**item, "text": texts_by_index.get(str(item["index"]), "")}
-                           for item in items]
-                    for kind, items in ctx.misclassified_reviews(lab).items()
-                }  # fmt: skip
-        if lab.name == "boston":
-            view["houses"] = samples.get("boston")
-            if lab.complete:
-                view["handmade"] = ctx.handmade_houses(lab)
-                view["largest_errors"] = ctx.largest_errors(lab)
-        if lab.complete and view["comparison"]:
-            view["intervals"] = store.get(
-                f"{lab.name}-intervals",
-                view["comparison"],
-                lambda c=view["comparison"], task=lab.task: interval_figure(c, task, t),
-            )
-        lab_views.append(view)
+    cited = references.References(paths.references)
+    texts = prose.render_all(
+        paths.content, lang, {"datasets": sizes}, filters, equation_file, cited.expand
+    )
+    edition = views.Edition(t, store, samples, test_images)
+    lab_views = [views.lab_view(lab, sizes[lab.name], comparisons, edition) for lab in labs]
+    notes = prose.render_notes(paths.notes, lang)
+    for view in lab_views:
+        view.notes = notes.get(view.name)
+    machines = ctx.training_machines(labs)
     values = {
         "lang": lang,
         "t": t,
         "meta": meta,
+        "cover_date": format_date(
+            dt.date.fromisoformat(meta["date"]), t("date-format"), locale=t.locale
+        ),
+        "chapters": contents.CHAPTERS,
+        "code_css": Markup(listings.stylesheet() + (paths.templates / "code.css").read_text()),
         "labs": lab_views,
         "prose": texts,
+        "notes": notes,
         "sizes": sizes,
         "sources": ctx.data_sources(labs),
-        "machines": ctx.training_machines(labs),
+        "machines": machines,
+        "references": cited.entries,
+        "cite": cited.cite,
+        "summary": {"rows": findings.summary_rows(lab_views, labs)},
+        "overall": findings.overall(t, lab_views, labs, machines, meta["seeds"]),
     }
     return values, store
 
@@ -154,6 +133,8 @@ def render(
         lab.name: cached_comparison(lab, paths.build / "cache" / "stats") for lab in labs
     }
     ensure_dir(paths.site)
+    for warning in prose.note_warnings(paths.notes, langs):
+        log(warning)
     remove_temp_files(paths.build)  # a killed render's half-done writes
     _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log)
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -227,6 +208,12 @@ def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:
         )
 
 
+# The PDFs are archival copies: PDF/A-3b (fonts embedded, sRGB output intent, XMP metadata
+# with the title from <title> and the language from <html lang>), tagged as well (headings,
+# paragraphs, tables and figures in a structure tree) for screen readers and reflow.
+PDF_VARIANT = "pdf/a-3b"
+
+
 def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
     from weasyprint import CSS, HTML
 
@@ -237,7 +224,7 @@ def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
     stylesheet = CSS(filename=str(paths.templates / "print.css"), url_fetcher=fetcher)
 
     def write(tmp: Path) -> None:
-        document.write_pdf(tmp, stylesheets=[stylesheet])
+        document.write_pdf(tmp, stylesheets=[stylesheet], pdf_variant=PDF_VARIANT, pdf_tags=True)
         # WeasyPrint leaves out what the fetcher refused with only a log line: refuse instead.
         if fetcher.refused:
             raise NnlabError(

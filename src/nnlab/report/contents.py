@@ -1,0 +1,60 @@
+"""The report's contents manifest: its chapters and sections in reading order.
+
+The table of contents (site sidebar, PDF contents page) and the body are both rendered from
+this list, so they cannot disagree. To add a section: add its template under
+templates/chapters/ (or templates/lab/ for a section of every lab chapter), add it here with
+its catalog title, and give the view (views.py) whatever values it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str  # anchor; a lab section's anchor is "<lab>-<id>"
+    title: str  # catalog message id
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str  # anchor, and the template templates/chapters/<id>.html
+    title: str  # catalog message id; a lab chapter's title is its lab's "lab-title:<lab>"
+    sections: tuple[Section, ...] = ()
+    per_lab: bool = False  # one chapter per lab (anchor "<lab>"), sections in templates/lab/
+
+
+LAB_SECTIONS = (
+    Section("data", "Data and preprocessing"),
+    Section("models", "Architectures"),
+    Section("training", "Training"),
+    Section("results", "Test results"),
+    Section("errors", "Error analysis"),
+    Section("cost", "Training cost"),
+    Section("discussion", "Discussion"),
+)
+
+THEORY_SECTIONS = (
+    Section("theory_epoch_batch", "Epochs, batches and iterations"),
+    Section("theory_splits", "Training, validation and test sets"),
+    Section("theory_fitting", "Overfitting and underfitting"),
+    Section("theory_cnn", "CNN architecture"),
+    Section("theory_rnn", "RNN, LSTM and GRU architecture"),
+)
+
+CHAPTERS = (
+    Chapter("intro", "Introduction"),
+    Chapter("summary", "Summary of results"),
+    Chapter("lab", "", LAB_SECTIONS, per_lab=True),
+    Chapter("conclusion", "Overall conclusion"),
+    Chapter("layers", "Layer reference"),
+    Chapter("theory", "Theory", THEORY_SECTIONS),
+    Chapter("fixes", "Changes from the original notebook"),
+    Chapter("references", "References"),
+    Chapter("appendix", "Appendix: environment and provenance"),
+)
+
+# Everything outside this chapter is the student's report: it never names the tool, the
+# command or the machine that built it (tests/test_report.py checks the rendered text).
+TOOL_CHAPTER = "appendix"

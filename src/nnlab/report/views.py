@@ -1,0 +1,174 @@
+"""One typed view per lab: everything a lab chapter shows, built in one place.
+
+context.py computes from the runs; charts.py draws; this module gathers both into the values
+the templates read (templates/lab/*.html), so rendering only renders. What only one lab shows
+lives in its own details class, built by that lab's function in DETAILS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from nnlab import metrics, samples
+from nnlab.data import boston
+from nnlab.models import IMDB_VOCAB, SPECS
+from nnlab.report import charts, findings, listings
+from nnlab.report import context as ctx
+from nnlab.report.assets import FigureStore
+from nnlab.results import RunResult
+
+
+@dataclass
+class MnistDetails:
+    disagree_count: int
+
+
+@dataclass
+class ImdbDetails:
+    train_reviews: list[dict]  # the first training reviews, decoded
+    # per model, its most confident mistakes: text (shortened) and any label-noise cue
+    wrong_reviews: dict[str, list[dict]]
+    vocabulary: int = IMDB_VOCAB  # words with their own id; the rest read "?"
+    threshold: float = metrics.THRESHOLD  # P(positive) above it: classified positive
+
+
+@dataclass
+class BostonDetails:
+    houses: dict | None  # the first training houses (raw features), training price range
+    handmade: list[dict] | None  # the notebook's hand-made houses, priced and read
+    largest_errors: list[dict]
+
+
+@dataclass
+class LabView:
+    name: str
+    task: str
+    complete: bool  # both first-seed runs produced test predictions
+    runs: dict[str, RunResult]  # the first seed's run per kind
+    sizes: dict  # split sizes
+    figures: dict[str, str]  # chart name → relative URL
+    metric_rows: list[dict]  # the first seed's test metrics
+    label_errors: list[dict]  # classifiers: the notebook's MSE of class labels
+    comparison: dict | None  # the first seed's test-set statistics
+    seeds: dict | None  # each seed's main metric, mean ± sd, collapses
+    across: dict | None  # CNN − RNN across every seed (two-level bootstrap)
+    fit: dict[str, str]  # per kind, the first seed's fitting verdict (diagnose.fitting)
+    discussion: dict  # findings.py's sentences: curves, mistakes, suits, cost
+    listings: dict[str, Markup]  # per kind, the model as highlighted Keras code
+    layer_counts: dict[str, dict]  # per kind, listings.layer_count
+    details: MnistDetails | ImdbDetails | BostonDetails | None = None
+    notes: Markup | None = None  # the student's own remarks (report/notes/<lang>/<lab>.md)
+
+
+@dataclass
+class Edition:
+    """What one language's chapters need besides the labs."""
+
+    t: object  # i18n.Translator
+    store: FigureStore
+    samples: dict
+    test_images: dict | None
+
+
+def _mnist(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails | None:
+    if not lab.complete:
+        return None
+    wrong = ctx.misclassified_digits(lab)
+    if edition.test_images is not None:
+        view.figures.update(
+            charts.mnist_gallery_figures(wrong, edition.store, edition.t, edition.test_images)
+        )
+    return MnistDetails(wrong["disagree_count"])
+
+
+def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
+    extracts = edition.samples.get("imdb", {})
+    texts = extracts.get("test", {})
+    wrong = {}
+    if lab.complete:
+        for kind, items in ctx.misclassified_reviews(lab).items():
+            wrong[kind] = []
+            for item in items:
+                text = texts.get(str(item["index"]), "")
+                noise = findings.noisy_label({**item, "text": text})
+                wrong[kind].append({**item, "text": samples.shorten(text), "noise": noise})
+    return ImdbDetails(extracts.get("train", []), wrong)
+
+
+def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
+    houses = edition.samples.get("boston")
+    priced = ctx.handmade_houses(lab) if lab.complete else None
+    if priced:
+        price_range = (houses or {}).get("price_range")
+        ranges = findings.training_ranges(lab.runs["cnn"])
+        for house in priced:
+            house["outside"] = findings.handmade_reading(house["features"], ranges)
+            house["described"] = [
+                edition.t(
+                    f"feature:{name}:{int(value)}" if name == "CHAS" else f"feature:{name}",
+                    value=edition.t.short(value),
+                )
+                for name, value in zip(boston.FEATURES, house["features"], strict=True)
+                if name in findings.DESCRIBED_FEATURES
+            ]
+            house["plausible"] = {
+                kind: price_range is not None and price_range[0] <= house[kind] <= price_range[1]
+                for kind in ctx.KINDS
+            }
+    return BostonDetails(houses, priced, ctx.largest_errors(lab) if lab.complete else [])
+
+
+def learning_rate(run: RunResult) -> float:
+    return run.record["inputs"]["settings"]["learning_rate"]
+
+
+DETAILS: dict[str, Callable] = {"mnist": _mnist, "imdb": _imdb, "boston": _boston}
+
+
+def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> LabView:
+    compared = comparisons.get(lab.name) or {}
+    view = LabView(
+        name=lab.name,
+        task=lab.task,
+        complete=lab.complete,
+        runs=lab.runs,
+        sizes=sizes,
+        figures=charts.lab_figures(lab, edition.store, edition.t, edition.samples),
+        metric_rows=ctx.metric_rows(lab) if lab.complete else [],
+        label_errors=(
+            ctx.label_error_rows(lab) if lab.complete and lab.task == "classification" else []
+        ),
+        comparison=compared.get("first_seed"),
+        seeds=ctx.seed_table(lab),
+        across=compared.get("seeds"),
+        fit={
+            kind: findings.fitting(run, lab.task)["verdict"]
+            for kind, run in lab.runs.items()
+            if run.history
+        },
+        discussion={
+            "curves": findings.curves(edition.t, lab),
+            "mistakes": findings.mistakes(edition.t, lab),
+            "cost": findings.cost(edition.t, lab),
+        },
+        listings={
+            kind: listings.highlight(listings.keras_source(SPECS[run.name], learning_rate(run)))
+            for kind, run in lab.runs.items()
+        },
+        layer_counts={
+            kind: listings.layer_count(SPECS[run.name]) for kind, run in lab.runs.items()
+        },  # fmt: skip
+    )
+    view.details = DETAILS[lab.name](lab, view, edition)
+    view.discussion["suits"] = findings.suitability(edition.t, view)
+    if lab.complete and view.comparison:
+        comparison, t = view.comparison, edition.t
+        view.figures["intervals"] = edition.store.get(
+            f"{lab.name}-intervals",
+            comparison,
+            lambda: charts.interval_figure(comparison, lab.task, t),
+        )
+    return view
