@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+NODE_STAMP = node_modules/.installed
 # TensorFlow for the GPU when nvidia-smi sees one, else for the CPU (`make setup EXTRA=cpu`).
 EXTRA  ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
@@ -17,6 +18,12 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[$(EXTRA),dev]'
 	touch $@
 
+# The browser test's npm packages (axe-core, playwright-core), exactly as package-lock.json
+# pins them; reinstalled only when the lockfile changes (npm's cache first, then the registry).
+$(NODE_STAMP): package.json package-lock.json | $(STAMP)
+	npm ci --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error
+	touch $@
+
 lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
@@ -25,7 +32,7 @@ lint: setup
 extras: setup
 	bash scripts/check-extras.sh $(BIN)/pip
 
-test: lint extras
+test: lint extras $(NODE_STAMP)
 	$(BIN)/pytest
 
 data: setup

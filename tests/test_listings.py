@@ -110,7 +110,7 @@ def test_long_calls_wrap_one_argument_a_line():
 
 def test_highlight_uses_css_classes_only():
     html = listings.highlight(listings.keras_source(models.SPECS["boston-rnn"], 1e-3))
-    assert html.startswith('<div class="listing"><pre>')
+    assert html.startswith('<div class="listing"><pre tabindex="0">')
     assert re.search(r'<span class="(kn|nn|n|mi|mf|s2|o|p)">', html)
     assert "style=" not in html
     assert "<table" not in html and "linenos" not in html

@@ -56,18 +56,18 @@ class Translator:
 
     def num(self, value, digits: int = 0) -> str:
         """Grouped digits and the language's decimal mark, e.g. 54,000.5 / 54.000,5."""
+        return self._decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
+
+    def short(self, value) -> str:
+        """A setting as written in code, with only the decimals it has: 0.001, not 0.0010."""
+        return self._decimal(value, "#,##0.########")
+
+    def _decimal(self, value, pattern: str) -> str:
         if value is None or not math.isfinite(value):  # a failed run's NaN loss shows as a dash
             return "—"
         if abs(value) >= 1e15:  # beyond fixed-point range (an absurd learning rate, say)
             return format_scientific(value, format="0.##E0", locale=self.locale)
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
-
-    def short(self, value) -> str:
-        """A setting as written in code, with only the decimals it has: 0.001, not 0.0010."""
-        if value is None or not math.isfinite(value):
-            return "—"
-        return format_decimal(value, format="#,##0.########", locale=self.locale)
 
     def pvalue(self, value: float) -> str:
         """A p-value: four decimals, or "< 0.0001" when smaller."""

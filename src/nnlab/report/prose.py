@@ -26,7 +26,7 @@ def section_names(content_dir: Path, lang: str) -> list[str]:
 
 def render_all(
     content_dir: Path, lang: str, values: dict, filters: dict,
-    equation_file: Callable[[str], str], cite_marks: Callable[[str], str],
+    equation_file: Callable[[str], str], cite_marks: Callable[[str], str], table_label: str,
 ) -> dict[str, Markup]:  # fmt: skip
     """{section name: HTML}; `equation_file(latex)` returns the SVG's relative URL and
     `cite_marks(text)` links the text's [@key] citations."""
@@ -49,10 +49,12 @@ def render_all(
 
         text = cite_marks(EQUATION.sub(as_image, text))
         html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
-        # Wide tables scroll sideways on a phone instead of widening the page.
-        html = html.replace("<table>", '<div class="scroll"><table>').replace(
-            "</table>", "</table></div>"
+        # Wide tables scroll sideways on a phone instead of widening the page (focusable, so
+        # a keyboard scrolls them too).
+        wrapper = (
+            f'<div class="scroll" tabindex="0" role="group" aria-label="{escape(table_label)}">'
         )
+        html = html.replace("<table>", wrapper + "<table>").replace("</table>", "</table></div>")
         rendered[name] = Markup(html)
     return rendered
 

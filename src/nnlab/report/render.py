@@ -66,7 +66,7 @@ def edition_context(
     filters = {"num": t.num}
     cited = references.References(paths.references)
     texts = prose.render_all(
-        paths.content, lang, {"datasets": sizes}, filters, equation_file, cited.expand
+        paths.content, lang, {"datasets": sizes}, filters, equation_file, cited.expand, t("Table")
     )
     edition = views.Edition(t, store, samples, test_images)
     lab_views = [views.lab_view(lab, sizes[lab.name], comparisons, edition) for lab in labs]
