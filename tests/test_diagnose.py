@@ -139,15 +139,6 @@ def test_fitting_always_gives_one_verdict_and_consistent_numbers(curves, budget,
     json.dumps(result, allow_nan=False)
 
 
-def test_learning_summary_counts_the_epochs_where_training_loss_rose():
-    summary = diagnose.learning_summary(history([1.0, 0.8, 0.85, 0.6, 0.62, 0.5],
-                                                [1.1, 0.9, 0.8, 0.7, 0.75, 0.72]))  # fmt: skip
-    assert summary == {
-        "epochs_run": 6, "first_loss": 1.0, "last_loss": 0.5, "first_val_loss": 1.1,
-        "last_val_loss": 0.72, "best_epoch": 4, "loss_rises": 2,
-    }  # fmt: skip
-
-
 def words(text):
     return text.split()
 

@@ -128,14 +128,16 @@ def test_layer_count_mnist_cnn_by_hand():
     # Conv2D, MaxPooling2D, Conv2D, MaxPooling2D, Conv2D, Flatten, Dense, Dense:
     # 8 layers; the 3 Conv2D and 2 Dense have weights.
     count = listings.layer_count(models.SPECS["mnist-cnn"])
-    assert count == {"weighted": 5, "normalization": 0, "total": 8}
+    assert count == {"weighted": 5, "normalization": 0, "total": 8,
+                     "weighted_kinds": ["Conv2D", "Dense"]}  # fmt: skip
 
 
 def test_layer_count_boston_cnn_by_hand():
     # Conv1D, BN, Pool, Conv1D, BN, Pool, Conv1D, Flatten, Dense, Dropout, Dense: 11 layers;
     # 3 Conv1D + 2 Dense = 5 counted, the 2 BatchNormalization apart.
     count = listings.layer_count(models.SPECS["boston-cnn"])
-    assert count == {"weighted": 5, "normalization": 2, "total": 11}
+    assert count == {"weighted": 5, "normalization": 2, "total": 11,
+                     "weighted_kinds": ["Conv1D", "Dense"]}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(models.SPECS))

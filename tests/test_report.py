@@ -386,3 +386,16 @@ def test_no_edition_mentions_the_tool_outside_the_appendix(rendered, lang):
     for word in TOOL_WORDS:
         assert word not in text, word
     assert "nnlab" in html.split('<section id="appendix"')[1].lower()  # named where it belongs
+
+
+def test_two_panel_charts_are_stacked_for_phones(rendered):
+    """A phone gets each two-panel chart with its panels one above the other (taller than
+    wide), so its text is not shrunk to half the screen's width; the PDF gets the wide one."""
+    html = (rendered / "site" / "vi" / "index.html").read_text(encoding="utf-8")
+    phones = re.findall(r'<source media="\(max-width: 40rem\)" srcset="([^"]+)">', html)
+    assert len(phones) >= 7  # curves ×3, confusion ×2, probabilities, diagnostics
+    for src in phones:
+        svg = (rendered / "site" / "vi" / src).read_text(encoding="utf-8")
+        width, height = (float(v) for v in re.search(
+            r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())  # fmt: skip
+        assert height > width, src

@@ -110,3 +110,77 @@ def test_a_hand_made_house_outside_the_training_range_is_named():
     assert findings.handmade_reading(house, ranges) == ["LSTAT"]
     assert findings.handmade_reading([50.0] * 13, ranges) == []
     assert findings.handmade_reading(house, None) == []
+
+
+def seed_row(values, collapsed=()):
+    cells = [{"seed": 42 + i, "value": v, "collapse": "mean" if i in collapsed else None}
+             for i, v in enumerate(values)]  # fmt: skip
+    return {"cells": cells, "mean": float(np.mean(values)), "std": 0.0, "n": len(values),
+            "collapsed": [c for c in cells if c["collapse"]]}  # fmt: skip
+
+
+def lab_view(cnn, rnn, better="a", established=True, key="mae"):
+    from types import SimpleNamespace
+
+    seeds = {"key": key, "seeds": [42, 43, 44], "rows": {"cnn": cnn, "rnn": rnn}}
+    return SimpleNamespace(name="boston", seeds=seeds,
+                           across={"established": established, "better": better})  # fmt: skip
+
+
+def test_a_verdict_carried_by_collapsed_runs_says_so():
+    t = Translator(LOCALE, "en")
+    view = lab_view(seed_row([3.9, 3.5, 3.6]), seed_row([3.8, 6.7, 6.5], collapsed=(1, 2)))
+    sentence = findings.instability(t, view)
+    assert "2 of the 3 RNN runs collapsed" in sentence
+    assert "normally trained runs (1 of 3) scored 3.800" in sentence  # the healthy seed
+    assert "CNN's 3.667" in sentence
+    healthy = lab_view(seed_row([3.9, 3.5, 3.6]), seed_row([4.8, 4.7, 4.5]))
+    assert findings.instability(t, healthy) is None
+    undecided = lab_view(seed_row([3.9]), seed_row([6.7], collapsed=(0,)), established=False)
+    assert findings.instability(t, undecided) is None  # no verdict, nothing to qualify
+
+
+def test_a_collapsed_first_seed_is_named_where_its_errors_are_shown():
+    t = Translator(LOCALE, "en")
+    view = lab_view(seed_row([3.9, 3.5]), seed_row([6.7, 3.8], collapsed=(0,)))
+    (warning,) = findings.first_seed_collapse(t, view)
+    assert warning.startswith("The RNN's seed-42 run shown here collapsed")
+    view = lab_view(seed_row([3.9, 3.5]), seed_row([3.8, 6.7], collapsed=(1,)))
+    assert findings.first_seed_collapse(t, view) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.04601, "0.0460"), (0.2941, "0.294"), (13.0948, "13.1"), (0, "0.00")]
+)
+def test_losses_are_stated_with_three_significant_digits(value, text):
+    assert findings.loss_text(Translator(LOCALE, "en"), value) == text
+
+
+def timed_run(kind, seed, threads, fit, epochs):
+    from types import SimpleNamespace
+
+    machine = {"cpu": {"model_name": "AMD EPYC", "family": 25, "simd": ["avx2"]},
+               "tensorflow_threads": threads}  # fmt: skip
+    record = {"kind": kind, "seed": seed, "machine": machine, "fit_seconds": fit,
+              "epochs_run": epochs, "params": 10, "predict_seconds": 1.0}  # fmt: skip
+    return SimpleNamespace(record=record, failed=False, outputs=np.zeros(1),
+                           history={"epoch_seconds": [fit / epochs] * epochs})  # fmt: skip
+
+
+def test_training_cost_compares_only_runs_timed_alike():
+    """Seed 42 trained alone on 2 threads, seeds 43-44 side by side on 1 thread each: their
+    times are not comparable, so the cost uses the larger group that has both models."""
+    from nnlab.report import context as ctx
+
+    repeats = {"cnn": [timed_run("cnn", 42, None, 88, 5), timed_run("cnn", 43, 1, 110, 5),
+                       timed_run("cnn", 44, 1, 100, 5)],
+               "rnn": [timed_run("rnn", 42, None, 300, 5), timed_run("rnn", 43, 1, 380, 5),
+                       timed_run("rnn", 44, 1, 400, 5)]}  # fmt: skip
+    lab = ctx.Lab("mnist", {kind: runs[0] for kind, runs in repeats.items()}, repeats)
+    cost = ctx.training_cost(lab)
+    assert cost["seeds"] == [43, 44] and cost["threads"] == 1
+    assert cost["cnn"]["fit_seconds"] == 105 and cost["rnn"]["epoch_seconds"] == 78
+    t = Translator(LOCALE, "en")
+    sentence = findings.cost(t, lab)
+    assert "per epoch the CNN is 3.7 times faster" in sentence
+    assert "Both ran 5 epochs on average" in sentence  # equal lengths: no "differ in length"

@@ -206,18 +206,22 @@ def test_npz_of_predictions_round_trip_through_atomic_write(tmp_path):
 
 
 # --- the parallel dispatcher ------------------------------------------------------------------
-def test_an_imdb_lstm_never_starts_beside_another_while_a_lighter_run_waits(data_dir, monkeypatch):
+def test_lighter_runs_go_side_by_side_and_an_imdb_lstm_alone_on_every_core(data_dir, monkeypatch):
     from nnlab import parallel
 
     monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
     chosen = pipeline.plan(Path("/nonexistent"), "full", list(models.SPECS.values()), [42, 43])
     by_key = {(item.spec.name, item.seed): item for item in chosen.plans}
-    heavy_running = [by_key["imdb-rnn", 42]]
-    waiting = [by_key["imdb-rnn", 43], by_key["mnist-rnn", 42], by_key["boston-cnn", 42]]
-    assert parallel.next_job(waiting, heavy_running) is by_key["mnist-rnn", 42]
-    assert parallel.next_job(waiting, [by_key["mnist-cnn", 42]]) is by_key["imdb-rnn", 43]
-    # Only heavy runs left: the idle core trains one rather than wait.
-    assert parallel.next_job(waiting[:1], heavy_running) is by_key["imdb-rnn", 43]
+    heavy, light = by_key["imdb-rnn", 43], by_key["mnist-rnn", 42]
+    waiting = [heavy, light, by_key["boston-cnn", 42]]
+    assert parallel.next_job(waiting, []) is light  # lighter runs first, even if cheaper
+    assert parallel.next_job(waiting, [by_key["mnist-cnn", 42]]) is light
+    assert parallel.next_job(waiting, [by_key["imdb-rnn", 42]]) is None  # it holds every core
+    # Only heavy runs left: one waits for the cores to be free, then takes all of them.
+    assert parallel.next_job([heavy], [by_key["mnist-cnn", 42]]) is None
+    assert parallel.next_job([heavy], []) is heavy
+    assert parallel.lane_of(heavy, 2) == "all-cores" and parallel.lane_of(light, 2) == "shared"
+    assert parallel.lane_of(light, 1) == "all-cores"  # one worker: every run on every core
 
 
 def test_time_estimates_come_from_this_builds_own_runs(tmp_path, data_dir, monkeypatch):

@@ -139,25 +139,6 @@ def _plain(value):
     return float(value) if isinstance(value, np.floating) else value
 
 
-def learning_summary(history: dict) -> dict:
-    """Facts the report states about a run's curves: first/last training and validation loss,
-    the best (lowest validation loss) epoch, 1-based, and in how many epochs the training loss
-    rose over the epoch before (0: it fell every epoch; dropout makes one or two rises common)."""
-    loss = np.asarray(history["loss"], dtype=np.float64)
-    val = np.asarray(history.get("val_loss", []), dtype=np.float64)
-    return _plain(
-        {
-            "epochs_run": len(loss),
-            "first_loss": loss[0] if loss.size else None,
-            "last_loss": loss[-1] if loss.size else None,
-            "first_val_loss": val[0] if val.size else None,
-            "last_val_loss": val[-1] if val.size else None,
-            "best_epoch": int(np.nanargmin(val)) + 1 if np.isfinite(val).any() else None,
-            "loss_rises": int(np.sum(np.diff(loss) > 0)),
-        }
-    )
-
-
 def confused_pairs(confusion: list[list[int]], top: int = 3) -> list[dict]:
     """The `top` off-diagonal cells of a confusion matrix (rows: true class, columns:
     predicted), most frequent first, ties by (true, predicted); empty cells are left out.

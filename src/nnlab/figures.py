@@ -73,6 +73,15 @@ def legend_below(fig, handles, labels, columns: int | None = None) -> None:
                fontsize=LEGEND_FONT, markerscale=1.5, frameon=False)  # fmt: skip
 
 
+def panels(count: int, width: float, height: float, stacked: bool, **options):
+    """`count` panels side by side in a `width` × `height` figure, or stacked one above the
+    other for a phone's narrow screen (each panel then as wide as the screen allows)."""
+    if stacked:
+        return plt.subplots(count, 1, figsize=(min(width, 4.8), height * count * 0.95),
+                            layout="constrained", **options)  # fmt: skip
+    return plt.subplots(1, count, figsize=(width, height), layout="constrained", **options)
+
+
 def to_svg(fig) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -91,10 +100,10 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
     return to_svg(fig)
 
 
-def learning_curves(histories: dict, metric: str, best_epochs: dict, t) -> str:
+def learning_curves(histories: dict, metric: str, best_epochs: dict, t, stacked=False) -> str:
     """Loss and `metric` per epoch, train vs validation, for both models: one thin line per
     training seed (`histories`: kind -> [history per seed]); the first seed's best epoch marked."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    fig, axes = panels(2, 9, 3.6, stacked)
     for ax, key in zip(axes, ("loss", metric), strict=True):
         for kind, seeds in histories.items():
             color = COLORS[kind]
@@ -130,11 +139,13 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
         means = [float(np.mean(values)) for values in per_metric]
-        bars = ax.bar(x + offset, means, width, label=kind.upper(), color=COLORS[kind], alpha=0.85)
-        ax.bar_label(bars, labels=[t.num(v, 3) for v in means], fontsize=8, padding=2)
-        for position, values in zip(x + offset, per_metric, strict=True):
+        ax.bar(x + offset, means, width, label=kind.upper(), color=COLORS[kind], alpha=0.85)
+        for position, mean, values in zip(x + offset, means, per_metric, strict=True):
             ax.plot([position] * len(values), values, "o", ms=3.5, color="black", alpha=0.7,
                     zorder=3)  # fmt: skip
+            # the mean's label above the bar and above every seed's dot, never under one
+            ax.annotate(t.num(mean, 3), (position, max(mean, *values)), xytext=(0, 4),
+                        textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
     ax.set_xticks(x, names)
     ax.set_ylabel(t("score"))
     ax.set_title(title)
@@ -144,16 +155,19 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
     return to_svg(fig)
 
 
-def confusion_matrices(matrices: dict[str, list[list[int]]], class_names: list[str], t) -> str:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.6 if len(class_names) > 2 else 3.2))
+def confusion_matrices(
+    matrices: dict[str, list[list[int]]], class_names: list[str], t, stacked=False
+) -> str:
+    many = len(class_names) > 2
+    fig, axes = panels(2, 11 if many else 9, 5.4 if many else 3.2, stacked)
     for ax, (kind, matrix) in zip(axes, matrices.items(), strict=True):
         matrix = np.asarray(matrix)
         ax.imshow(matrix, cmap="Blues")
         ax.grid(False)
         for (row, col), value in np.ndenumerate(matrix):
             dark = value > matrix.max() / 2
-            ax.text(col, row, t.num(int(value)), ha="center", va="center", fontsize=8 if
-                    len(class_names) > 2 else 10, color="white" if dark else "black")  # fmt: skip
+            ax.text(col, row, t.num(int(value)), ha="center", va="center", fontsize=8 if many
+                    else 10, color="white" if dark else "black")  # fmt: skip
         ticks = np.arange(len(class_names))
         ax.set_xticks(ticks, class_names)
         ax.set_yticks(ticks, class_names)
@@ -163,9 +177,11 @@ def confusion_matrices(matrices: dict[str, list[list[int]]], class_names: list[s
     return to_svg(fig)
 
 
-def regression_diagnostics(y_true: np.ndarray, predictions: dict[str, np.ndarray], t) -> str:
+def regression_diagnostics(
+    y_true: np.ndarray, predictions: dict[str, np.ndarray], t, stacked=False
+) -> str:
     """Predicted vs actual (left) and residuals vs predicted (right), both models."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    fig, axes = panels(2, 9, 4, stacked)
     low, high = float(np.min(y_true)), float(np.max(y_true))
     axes[0].plot([low, high], [low, high], color="gray", lw=1, label=t("perfect prediction"))
     for kind, y_pred in predictions.items():
@@ -188,7 +204,8 @@ def regression_diagnostics(y_true: np.ndarray, predictions: dict[str, np.ndarray
 def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str, t) -> str:
     """Point estimates with 95% intervals: rows of (metric label, kind, value, low, high)."""
     labels = list(dict.fromkeys(row[0] for row in rows))
-    fig, axes = plt.subplots(1, len(labels), figsize=(2.6 * len(labels), 2.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 2.8), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, label in zip(axes[0], labels, strict=True):
         items = [row for row in rows if row[0] == label]
         for position, (_, kind, value, low, high) in enumerate(items):
@@ -198,7 +215,7 @@ def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str,
         ax.set_xlim(-0.6, len(items) - 0.4)
         ax.set_title(label)
         number_ticks(ax, t, "y")
-    fig.suptitle(title, y=1.08)
+    fig.suptitle(title)
     return to_svg(fig)
 
 
@@ -210,25 +227,27 @@ def equation(latex: str) -> str:
     """
     with plt.rc_context({"svg.fonttype": "path"}):
         fig = plt.figure(figsize=(0.01, 0.01))
-        fig.text(0, 0, f"${latex}$", fontsize=13)
+        fig.text(0, 0, f"${latex}$", fontsize=15)
         return to_svg(fig)
 
 
 def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
     columns = 6
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.9 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i], cmap="gray_r")
-            ax.set_title(captions[i], fontsize=7, linespacing=1.1)
+            ax.set_title(captions[i], fontsize=9, linespacing=1.1)
     return to_svg(fig)
 
 
-def probability_histograms(outputs: dict[str, np.ndarray], y_true: np.ndarray, t) -> str:
+def probability_histograms(
+    outputs: dict[str, np.ndarray], y_true: np.ndarray, t, stacked=False
+) -> str:
     """Predicted probability of "positive", split by the true class, for each model."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
+    fig, axes = panels(2, 9, 3.4, stacked, sharey=True)
     bins = np.linspace(0, 1, 21)
     for ax, (kind, p_positive) in zip(axes, outputs.items(), strict=True):
         ax.hist(p_positive[y_true == 0], bins=bins, alpha=0.6, label=t("negative reviews"))

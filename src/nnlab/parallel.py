@@ -1,10 +1,13 @@
-"""Training independent runs side by side, one worker process per core (concurrent.futures).
+"""Training independent runs side by side in worker processes (concurrent.futures).
 
-Each worker is a spawned process (TensorFlow does not survive a fork) with its TensorFlow
-thread pools sized to its share of the cores. A worker trains one run at a time into its own
-temporary folder and commits it to the run store itself, so a finished run is kept whatever
-happens to the others. Progress is read from the run store: Keras's CSVLogger appends a line
-to the run's history.csv after every epoch.
+Runs train in spawned worker processes (TensorFlow does not survive a fork) whose TensorFlow
+thread pools are fixed when they start, so there are two pools: the lighter runs train side by
+side, each worker on its share of the cores; a run that saturates the cores trains afterwards
+in a pool of one worker on all of them. Workers live on from run to run, so TensorFlow is
+imported and each dataset loaded once per worker, not once per run. A worker trains its run
+into its own temporary folder and commits it to the run store itself, so a finished run is kept
+whatever happens to the others. Progress is read from the run store: Keras's CSVLogger appends
+a line to the run's history.csv after every epoch.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from nnlab import data, provenance, runs
 from nnlab.errors import NnlabError
 
 # Runs that keep every core busy on their own: one IMDB LSTM used 2 cores, and two side by side
-# gained only 1.1x in throughput (a MNIST LSTM pair gained 1.78x). The dispatcher never starts
-# one beside another while a lighter run is waiting.
+# gained only 1.1x in throughput (a MNIST LSTM pair gained 1.78x), while one beside the lighter
+# runs on a single thread slowed down most of all. So these train last, alone, on every core.
 SATURATES_CORES = {"imdb-rnn"}
 # Seconds of training per run on a 2-core Zen 3 (the frozen full build), for planning and the
 # time-left estimate before this build has timed a run of its own.
@@ -37,6 +40,7 @@ TYPICAL_SECONDS = {
 }
 POLL_SECONDS = 2.0
 
+
 _loaded: dict[str, data.Dataset] = {}  # each worker's datasets, loaded once
 
 
@@ -46,12 +50,14 @@ def _start_worker(threads: int) -> None:
     load_keras()
     import tensorflow as tf
 
+    # before any operation runs: TensorFlow fixes its thread pools when it first needs them
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 def _train_one(spec, settings, seed, path, inputs, threads) -> None:
-    """In a worker: train one run into a temporary folder and commit it to the run store."""
+    """In a worker (set up by _start_worker with `threads`): train one run into a temporary
+    folder and commit it to the run store."""
     from nnlab import training
 
     if spec.dataset not in _loaded:
@@ -87,15 +93,25 @@ def estimated_seconds(item, root: Path, profile: str) -> float:
     return TYPICAL_SECONDS.get(item.spec.name, 300) * scale
 
 
+def saturates(item) -> bool:
+    return item.spec.name in SATURATES_CORES
+
+
 def next_job(waiting: list, running: list):
-    """The costliest waiting run, except that a run which saturates the cores waits while one
-    is running and a lighter run can go instead."""
-    heavy_running = any(item.spec.name in SATURATES_CORES for item in running)
-    if heavy_running:
-        light = [item for item in waiting if item.spec.name not in SATURATES_CORES]
-        if light:
-            return light[0]
-    return waiting[0]
+    """The costliest waiting lighter run; once none is left, a run that saturates the cores,
+    but only when nothing else is running (it takes every core). None: wait."""
+    if any(saturates(item) for item in running):
+        return None
+    light = [item for item in waiting if not saturates(item)]
+    if light:
+        return light[0]
+    return None if running else waiting[0]
+
+
+def lane_of(item, workers: int) -> str:
+    """Which pool trains a run: "all-cores" (one worker on every core) for a run that
+    saturates the cores or when there is one worker only, else "shared"."""
+    return "all-cores" if workers == 1 or saturates(item) else "shared"
 
 
 def _epochs_done(item) -> int:
@@ -136,26 +152,40 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
     no line per epoch."""
     cores = len(os.sched_getaffinity(0))
     workers = max(1, min(workers, len(todo)))
-    threads = max(1, cores // workers)
     cost = {id(item): estimated_seconds(item, selection.root, selection.profile) for item in todo}
     waiting = sorted(todo, key=lambda item: -cost[id(item)])
     progress = Progress(cost, workers)
-    echo(
-        f"training {len(todo)} run(s) with {workers} worker process(es), "
-        f"{threads} TensorFlow thread(s) each"
-    )
+    if workers == 1:
+        echo(f"training {len(todo)} run(s) one after another on {cores} TensorFlow thread(s)")
+    else:
+        echo(
+            f"training {len(todo)} run(s) with {workers} worker processes: lighter runs side by "
+            f"side on {cores // workers} TensorFlow thread(s) each, then "
+            f"{', '.join(sorted(SATURATES_CORES))} alone on {cores}"
+        )
     running: dict = {}  # future -> (plan, start time)
     epochs_seen: dict[int, int] = {}
     finished = 0
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(threads,)
-    ) as pool:
+    sizes = {"shared": (workers, max(1, cores // workers)), "all-cores": (1, cores)}
+    pools = {
+        lane: ProcessPoolExecutor(
+            count, mp_context=context, initializer=_start_worker, initargs=(threads,)
+        )
+        for lane, (count, threads) in sizes.items()
+    }  # a pool starts its workers only when it is given a run
+    with pools["shared"], pools["all-cores"]:
         while waiting or running:
             while waiting and len(running) < workers:
                 item = next_job(waiting, [plan for plan, _ in running.values()])
+                if item is None:
+                    break
                 waiting.remove(item)
-                future = pool.submit(
+                lane = lane_of(item, workers)
+                if lane == "all-cores" and workers > 1:  # no lighter run is left: free memory
+                    pools["shared"].shutdown(wait=True)
+                threads = sizes[lane][1]
+                future = pools[lane].submit(
                     _train_one, item.spec, item.settings, item.seed, item.path, item.inputs, threads
                 )
                 running[future] = (item, time.perf_counter())

@@ -14,8 +14,15 @@ SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
                     "boston": ("mse", "mae", "rmse")}  # fmt: skip
 
 
+def _two_ways(out: dict, store: FigureStore, lab: str, chart: str, key, draw) -> None:
+    """A two-panel chart side by side (`out[chart]`) and stacked for phones
+    (`out[chart + "-phone"]`); `draw(stacked)` returns the SVG."""
+    out[chart] = store.get(f"{lab}-{chart}", key, lambda: draw(False))
+    out[f"{chart}-phone"] = store.get(f"{lab}-{chart}-phone", key, lambda: draw(True))
+
+
 def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str, str]:
-    """Every chart of one lab, as relative URLs."""
+    """Every chart of one lab, as relative URLs; two-panel charts also as "<name>-phone"."""
     runs = lab.runs
     inputs = {
         kind: [run.record.get("files") for run in seeds] for kind, seeds in lab.repeats.items()
@@ -30,11 +37,10 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
     if all(run.history for run in runs.values()):
         metric = metrics.main_metric(lab.task)
         histories = {k: [r.history for r in seeds if r.history] for k, seeds in lab.repeats.items()}
-        out["curves"] = store.get(
-            f"{lab.name}-curves", inputs,
-            lambda: figures.learning_curves(
-                histories, metric, {k: r.record.get("best_epoch") for k, r in runs.items()}, t),
-        )  # fmt: skip
+        best = {k: r.record.get("best_epoch") for k, r in runs.items()}
+        _two_ways(out, store, lab.name, "curves", inputs,
+                  lambda stacked: figures.learning_curves(histories, metric, best, t,
+                                                          stacked))  # fmt: skip
     if not lab.complete:
         return out
     names = SEED_BAR_METRICS[lab.name]
@@ -47,30 +53,27 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
             t(f"bars-title:{lab.name}"), t),
     )  # fmt: skip
     if lab.task == "classification":
-        out["confusion"] = store.get(
-            f"{lab.name}-confusion", inputs,
-            lambda: figures.confusion_matrices(
-                {k: r.metrics["confusion_matrix"] for k, r in runs.items()},
-                [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]], t),
-        )  # fmt: skip
+        matrices = {k: r.metrics["confusion_matrix"] for k, r in runs.items()}
+        classes = [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]]
+        _two_ways(out, store, lab.name, "confusion", inputs,
+                  lambda stacked: figures.confusion_matrices(matrices, classes, t,
+                                                             stacked))  # fmt: skip
         out["calibration"] = store.get(
             f"{lab.name}-calibration",
             inputs,
             lambda: figures.reliability_diagram(ctx.calibration(lab), t),
         )
     else:
-        out["diagnostics"] = store.get(
-            "boston-diagnostics", inputs,
-            lambda: figures.regression_diagnostics(
-                runs["cnn"].y_true, {k: r.outputs.reshape(-1) for k, r in runs.items()}, t),
-        )  # fmt: skip
+        predicted = {k: r.outputs.reshape(-1) for k, r in runs.items()}
+        _two_ways(out, store, lab.name, "diagnostics", inputs,
+                  lambda stacked: figures.regression_diagnostics(
+                      runs["cnn"].y_true, predicted, t, stacked))  # fmt: skip
     if lab.name == "imdb":
-        out["probabilities"] = store.get(
-            "imdb-probabilities", inputs,
-            lambda: figures.probability_histograms(
-                {k: r.outputs.reshape(-1) for k, r in runs.items()},
-                runs["cnn"].y_true.astype(int), t),
-        )  # fmt: skip
+        positive = {k: r.outputs.reshape(-1) for k, r in runs.items()}
+        y = runs["cnn"].y_true.astype(int)
+        _two_ways(out, store, lab.name, "probabilities", inputs,
+                  lambda stacked: figures.probability_histograms(positive, y, t,
+                                                                 stacked))  # fmt: skip
     return out
 
 

@@ -279,14 +279,36 @@ def data_sources(labs: list[Lab]) -> dict[str, dict]:
     }
 
 
-def training_cost(lab: Lab) -> dict[str, dict] | None:
-    """Per kind, over every scored seed: mean training time, mean epochs run and the median
-    time of one epoch. Models that stop after different epoch counts are compared per epoch."""
-    if not all(scored(lab, kind) for kind in KINDS):
-        return None
-    out = {}
+def timing_group(lab: Lab) -> list[RunResult]:
+    """The scored runs whose times can be compared: those trained on the same CPU type with the
+    same TensorFlow thread count (the largest such group that holds both models). Times taken
+    with other thread counts, or on another CPU, measure the machine more than the model."""
+    groups: dict[str, list[RunResult]] = {}
     for kind in KINDS:
-        runs = scored(lab, kind)
+        for run in scored(lab, kind):
+            machine = run.record.get("machine")
+            key = json.dumps(
+                [provenance.cpu_type(machine), (machine or {}).get("tensorflow_threads")]
+            )
+            groups.setdefault(key, []).append(run)
+    both = [runs for runs in groups.values() if {run.record["kind"] for run in runs} == set(KINDS)]
+    return max(both, key=len) if both else []
+
+
+def training_cost(lab: Lab) -> dict | None:
+    """Per kind, over the runs of timing_group: mean training time, mean epochs run, the median
+    time of one epoch and the mean prediction time; and which seeds and thread count those are.
+    Models that stop after different epoch counts are compared per epoch."""
+    group = timing_group(lab)
+    if not group:
+        return None
+    machine = group[0].record.get("machine") or {}
+    out: dict = {
+        "seeds": sorted({run.record["seed"] for run in group}),
+        "threads": machine.get("tensorflow_threads"),
+    }
+    for kind in KINDS:
+        runs = [run for run in group if run.record["kind"] == kind]
         epoch_times = [s for run in runs for s in run.history.get("epoch_seconds", [])]
         out[kind] = {
             "params": runs[0].record["params"],

@@ -26,6 +26,12 @@ def fitting(run, task: str) -> dict:
     return diagnose.fitting(run.history, budget, collapse)
 
 
+def loss_text(t, value: float) -> str:
+    """A loss with three significant digits: 0.0460, 0.294, 13.1."""
+    magnitude = int(np.floor(np.log10(abs(value)))) if value else 0
+    return t.num(value, min(4, max(0, 2 - magnitude)))
+
+
 def fitting_sentence(t, model: str, found: dict, patience) -> str:
     verdict = found["verdict"]
     if verdict == "failed":
@@ -33,8 +39,8 @@ def fitting_sentence(t, model: str, found: dict, patience) -> str:
         what = t(f"collapse:{reason}") if reason != "non-finite-loss" else t("fit:non-finite")
         return t("fit:failed", model=model, what=what)
     values = {"model": model, "best": found["best_epoch"], "run": found["epochs_run"],
-              "budget": found["epochs_budget"], "val": t.num(found["val_loss"]["best"], 4),
-              "train": t.num(found["loss"]["last"], 4)}  # fmt: skip
+              "budget": found["epochs_budget"], "val": loss_text(t, found["val_loss"]["best"]),
+              "train": loss_text(t, found["loss"]["last"])}  # fmt: skip
     if verdict == "overfitting":
         kept = t("fit:kept-best", best=found["best_epoch"]) if patience else t("fit:kept-last")
         rise = t.pct(found["rise_relative"], 0)
@@ -104,6 +110,48 @@ def outcome(lab_view) -> str:
     return "cnn" if across["better"] == "a" else "rnn"
 
 
+def metric_text(t, key: str, value: float) -> str:
+    return t.pct(value) if key == "accuracy" else t.num(value, 3)
+
+
+def instability(t, lab_view) -> str | None:
+    """When the losing model has collapsed seeds, how much of the verdict they carry: the
+    loser's normally trained runs against the winner's runs."""
+    winner = outcome(lab_view)
+    table = lab_view.seeds
+    if winner == "none" or not table:
+        return None
+    loser = "rnn" if winner == "cnn" else "cnn"
+    row = table["rows"][loser]
+    if not row["collapsed"]:
+        return None
+    healthy = [c["value"] for c in row["cells"] if c["value"] is not None and not c["collapse"]]
+    values = {"loser": NAMES[loser], "winner": NAMES[winner], "count": len(row["collapsed"]),
+              "total": len(row["cells"])}  # fmt: skip
+    if not healthy:
+        return t("verdict:instability-all", **values)
+    return t(
+        "verdict:instability",
+        healthy=metric_text(t, table["key"], float(np.mean(healthy))), runs=len(healthy),
+        winner_value=metric_text(t, table["key"], table["rows"][winner]["mean"]), **values,
+    )  # fmt: skip
+
+
+def first_seed_collapse(t, lab_view) -> list[str]:
+    """A warning for each model whose first-seed run (the one the notebook-style sections
+    show) collapsed: its errors describe a model that learned nothing."""
+    table = lab_view.seeds
+    if not table:
+        return []
+    out = []
+    for kind, row in table["rows"].items():
+        first = row["cells"][0]
+        if first["collapse"]:
+            out.append(t("errors:first-collapsed", model=NAMES[kind], seed=first["seed"],
+                         what=t(f"collapse:{first['collapse']}")))  # fmt: skip
+    return out
+
+
 def suitability(t, lab_view) -> str:
     """The introduction's question for this data set: did the model made for it win?"""
     winner = outcome(lab_view)
@@ -117,15 +165,18 @@ def cost(t, lab: ctx.Lab) -> str | None:
         return None
     cnn, rnn = found["cnn"], found["rnn"]
     slow, fast = (rnn, cnn) if rnn["epoch_seconds"] >= cnn["epoch_seconds"] else (cnn, rnn)
-    return t(
+    epochs = {kind: round(found[kind]["epochs_run"], 1) for kind in ctx.KINDS}
+    per_epoch = t(
         "cost:per-epoch",
         cnn=t.num(cnn["epoch_seconds"], 2), rnn=t.num(rnn["epoch_seconds"], 2),
         fast="CNN" if fast is cnn else "RNN",
         ratio=t.num(slow["epoch_seconds"] / fast["epoch_seconds"], 1),
-        cnn_epochs=t.short(round(cnn["epochs_run"], 1)),
-        rnn_epochs=t.short(round(rnn["epochs_run"], 1)),
-        cnn_fit=t.num(cnn["fit_seconds"], 0), rnn_fit=t.num(rnn["fit_seconds"], 0),
     )  # fmt: skip
+    runs = {"cnn_fit": t.num(cnn["fit_seconds"], 0), "rnn_fit": t.num(rnn["fit_seconds"], 0)}
+    if epochs["cnn"] == epochs["rnn"]:  # the same length: whole runs compare directly
+        return per_epoch + " " + t("cost:same-epochs", epochs=t.short(epochs["cnn"]), **runs)
+    return per_epoch + " " + t("cost:other-epochs", cnn_epochs=t.short(epochs["cnn"]),
+                               rnn_epochs=t.short(epochs["rnn"]), **runs)  # fmt: skip
 
 
 def collapses(lab_view) -> list[tuple[str, int, int]]:
@@ -145,8 +196,10 @@ def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list
     and the limits of what was measured."""
     winners = {view.name: outcome(view) for view in lab_views}
     tally = Counter(winners.values())
-    verdicts = t("overall:tally", cnn=tally["cnn"], rnn=tally["rnn"], none=tally["none"],
-                 labs=len(lab_views))  # fmt: skip
+    parts = [
+        t(f"overall:tally-{key}", n=tally[key]) for key in ("cnn", "rnn", "none") if tally[key]
+    ]
+    verdicts = t("overall:tally", labs=len(lab_views), parts="; ".join(parts))
     home = [t(f"suits:{name}:{winner}") for name, winner in winners.items()]
     ratios = []
     for lab in labs:
@@ -159,10 +212,14 @@ def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list
         cost_line = t(key, low=t.num(min(ratios), 1), high=t.num(max(ratios), 1))
     failed = [item for view in lab_views for item in collapses(view)]
     failures = [t("overall:collapsed", model=m, count=c, total=n) for m, c, n in failed]
+    if any(instability(t, view) for view in lab_views):
+        failures.append(t("overall:reliability"))
     test_sizes = {lab.name: len(lab.runs["cnn"].y_true) for lab in labs if lab.complete}
     limits = [
         t("limit:seeds", n=len(seeds)) if len(seeds) > 1 else t("limit:one-seed"),
-        t("limit:cpu", count=max(1, len(machines["cpu_types"]))),
+        t("limit:cpu", count=len(machines["cpu_types"]))
+        if len(machines["cpu_types"]) > 1
+        else t("limit:cpu-one"),
         t("limit:boston", n=t.num(test_sizes.get("boston", 0))),
         t("limit:architectures"),
         t("limit:imdb-vocabulary"),

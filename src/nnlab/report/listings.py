@@ -138,10 +138,13 @@ def layer_count(spec: ModelSpec) -> dict:
     """How the "at least 5 layers" requirement is met, from the spec alone (the Input is not
     a layer): `weighted` counts Conv*, Dense, LSTM (and other RNN) and Embedding layers;
     `normalization` counts BatchNormalization apart (it has weights, but is not counted toward
-    the requirement); `total` counts every layer, pooling, dropout, reshape and flatten too."""
+    the requirement); `total` counts every layer, pooling, dropout, reshape and flatten too;
+    `weighted_kinds` names the counted layers' classes."""
     kinds = [kind for kind, _ in spec.layers]
     return {
         "weighted": sum(has_weights(kind) for kind in kinds),
         "normalization": sum(kind in NORMALIZATION for kind in kinds),
         "total": len(kinds),
+        # the counted layers' classes, in order of first use, e.g. ["Conv2D", "Dense"]
+        "weighted_kinds": list(dict.fromkeys(kind for kind in kinds if has_weights(kind))),
     }

@@ -55,8 +55,10 @@ class LabView:
     comparison: dict | None  # the first seed's test-set statistics
     seeds: dict | None  # each seed's main metric, mean ± sd, collapses
     across: dict | None  # CNN − RNN across every seed (two-level bootstrap)
+    cost: dict | None  # context.training_cost: times from comparable runs only
     fit: dict[str, str]  # per kind, the first seed's fitting verdict (diagnose.fitting)
-    discussion: dict  # findings.py's sentences: curves, mistakes, suits, cost
+    # findings.py sentences: curves, mistakes, cost, suits, instability, first_collapsed
+    discussion: dict
     listings: dict[str, Markup]  # per kind, the model as highlighted Keras code
     layer_counts: dict[str, dict]  # per kind, listings.layer_count
     details: MnistDetails | ImdbDetails | BostonDetails | None = None
@@ -144,6 +146,7 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
         comparison=compared.get("first_seed"),
         seeds=ctx.seed_table(lab),
         across=compared.get("seeds"),
+        cost=ctx.training_cost(lab),
         fit={
             kind: findings.fitting(run, lab.task)["verdict"]
             for kind, run in lab.runs.items()
@@ -164,6 +167,8 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
     )
     view.details = DETAILS[lab.name](lab, view, edition)
     view.discussion["suits"] = findings.suitability(edition.t, view)
+    view.discussion["instability"] = findings.instability(edition.t, view)
+    view.discussion["first_collapsed"] = findings.first_seed_collapse(edition.t, view)
     if lab.complete and view.comparison:
         comparison, t = view.comparison, edition.t
         view.figures["intervals"] = edition.store.get(
