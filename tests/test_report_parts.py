@@ -181,6 +181,6 @@ def test_training_cost_compares_only_runs_timed_alike():
     assert cost["seeds"] == [43, 44] and cost["threads"] == 1
     assert cost["cnn"]["fit_seconds"] == 105 and cost["rnn"]["epoch_seconds"] == 78
     t = Translator(LOCALE, "en")
-    sentence = findings.cost(t, lab)
+    sentence = findings.cost(t, cost)
     assert "per epoch the CNN is 3.7 times faster" in sentence
     assert "Both ran 5 epochs on average" in sentence  # equal lengths: no "differ in length"

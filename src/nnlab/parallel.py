@@ -155,19 +155,19 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
     cost = {id(item): estimated_seconds(item, selection.root, selection.profile) for item in todo}
     waiting = sorted(todo, key=lambda item: -cost[id(item)])
     progress = Progress(cost, workers)
+    sizes = {"shared": (workers, max(1, cores // workers)), "all-cores": (1, cores)}
     if workers == 1:
         echo(f"training {len(todo)} run(s) one after another on {cores} TensorFlow thread(s)")
     else:
         echo(
             f"training {len(todo)} run(s) with {workers} worker processes: lighter runs side by "
-            f"side on {cores // workers} TensorFlow thread(s) each, then "
+            f"side on {sizes['shared'][1]} TensorFlow thread(s) each, then "
             f"{', '.join(sorted(SATURATES_CORES))} alone on {cores}"
         )
     running: dict = {}  # future -> (plan, start time)
     epochs_seen: dict[int, int] = {}
     finished = 0
     context = multiprocessing.get_context("spawn")
-    sizes = {"shared": (workers, max(1, cores // workers)), "all-cores": (1, cores)}
     pools = {
         lane: ProcessPoolExecutor(
             count, mp_context=context, initializer=_start_worker, initargs=(threads,)

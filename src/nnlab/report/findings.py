@@ -13,9 +13,6 @@ from nnlab import diagnose
 from nnlab.data import boston
 from nnlab.report import context as ctx
 
-# Which model each data set was made for (the introduction's question): a CNN for images, an
-# RNN for sequences; a table is neither's home.
-HOME = {"mnist": "cnn", "imdb": "rnn", "boston": None}
 NAMES = {"cnn": "CNN", "rnn": "RNN"}
 
 
@@ -158,9 +155,9 @@ def suitability(t, lab_view) -> str:
     return t(f"suits:{lab_view.name}:{winner}")
 
 
-def cost(t, lab: ctx.Lab) -> str | None:
-    """A fair cost comparison: time per epoch, then whole runs with their epoch counts."""
-    found = ctx.training_cost(lab)
+def cost(t, found: dict | None) -> str | None:
+    """A fair cost comparison (`found`: context.training_cost): time per epoch, then whole runs
+    with their epoch counts."""
     if not found or None in (found["cnn"]["epoch_seconds"], found["rnn"]["epoch_seconds"]):
         return None
     cnn, rnn = found["cnn"], found["rnn"]
@@ -191,7 +188,7 @@ def collapses(lab_view) -> list[tuple[str, int, int]]:
     ]
 
 
-def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list[int]) -> dict:
+def overall(t, lab_views: list, machines: dict, seeds: list[int]) -> dict:
     """The overall conclusion: the verdicts together, the home-ground answer, cost, failures
     and the limits of what was measured."""
     winners = {view.name: outcome(view) for view in lab_views}
@@ -202,8 +199,7 @@ def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list
     verdicts = t("overall:tally", labs=len(lab_views), parts="; ".join(parts))
     home = [t(f"suits:{name}:{winner}") for name, winner in winners.items()]
     ratios = []
-    for lab in labs:
-        found = ctx.training_cost(lab)
+    for found in (view.cost for view in lab_views):
         if found and found["cnn"]["epoch_seconds"] and found["rnn"]["epoch_seconds"]:
             ratios.append(found["rnn"]["epoch_seconds"] / found["cnn"]["epoch_seconds"])
     cost_line = None
@@ -212,9 +208,9 @@ def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list
         cost_line = t(key, low=t.num(min(ratios), 1), high=t.num(max(ratios), 1))
     failed = [item for view in lab_views for item in collapses(view)]
     failures = [t("overall:collapsed", model=m, count=c, total=n) for m, c, n in failed]
-    if any(instability(t, view) for view in lab_views):
+    if any(view.discussion["instability"] for view in lab_views):
         failures.append(t("overall:reliability"))
-    test_sizes = {lab.name: len(lab.runs["cnn"].y_true) for lab in labs if lab.complete}
+    test_sizes = {view.name: view.sizes["n_test"] for view in lab_views}
     limits = [
         t("limit:seeds", n=len(seeds)) if len(seeds) > 1 else t("limit:one-seed"),
         t("limit:cpu", count=len(machines["cpu_types"]))
@@ -228,11 +224,11 @@ def overall(t, lab_views: list, labs: list[ctx.Lab], machines: dict, seeds: list
             "limits": limits}  # fmt: skip
 
 
-def summary_rows(lab_views: list, labs: list[ctx.Lab]) -> list[dict]:
+def summary_rows(lab_views: list) -> list[dict]:
     """The summary table: per model its main metric over the seeds, and its training cost."""
     rows = []
-    for view, lab in zip(lab_views, labs, strict=True):
-        cost_found = ctx.training_cost(lab) or {}
+    for view in lab_views:
+        cost_found = view.cost or {}
         for kind in ctx.KINDS:
             row = (view.seeds or {}).get("rows", {}).get(kind)
             rows.append({

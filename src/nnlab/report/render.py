@@ -91,8 +91,8 @@ def edition_context(
         "machines": machines,
         "references": cited.entries,
         "cite": cited.cite,
-        "summary": {"rows": findings.summary_rows(lab_views, labs)},
-        "overall": findings.overall(t, lab_views, labs, machines, meta["seeds"]),
+        "summary": {"rows": findings.summary_rows(lab_views)},
+        "overall": findings.overall(t, lab_views, machines, meta["seeds"]),
     }
     return values, store
 

@@ -155,7 +155,6 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
         discussion={
             "curves": findings.curves(edition.t, lab),
             "mistakes": findings.mistakes(edition.t, lab),
-            "cost": findings.cost(edition.t, lab),
         },
         listings={
             kind: listings.highlight(listings.keras_source(SPECS[run.name], learning_rate(run)))
@@ -166,6 +165,7 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
         },  # fmt: skip
     )
     view.details = DETAILS[lab.name](lab, view, edition)
+    view.discussion["cost"] = findings.cost(edition.t, view.cost)
     view.discussion["suits"] = findings.suitability(edition.t, view)
     view.discussion["instability"] = findings.instability(edition.t, view)
     view.discussion["first_collapsed"] = findings.first_seed_collapse(edition.t, view)
