@@ -232,12 +232,9 @@ def test_time_estimates_come_from_this_builds_own_runs(tmp_path, data_dir, monke
         tmp_path, "full", models.select("boston", "cnn"), [42, 43], source="build"
     )
     first, second = chosen.plans
-    assert (
-        parallel.estimated_seconds(second, chosen.root, "full")
-        == (parallel.TYPICAL_SECONDS["boston-cnn"])
-    )
+    assert parallel.estimated_seconds(second, "full") == (parallel.TYPICAL_SECONDS["boston-cnn"])
     seal(first.path, fit_seconds=7.5)
-    assert parallel.estimated_seconds(second, chosen.root, "full") == 7.5
+    assert parallel.estimated_seconds(second, "full") == 7.5
 
 
 def test_an_atomic_write_is_flushed_to_disk_with_its_folder(tmp_path, monkeypatch):

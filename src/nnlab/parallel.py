@@ -19,7 +19,6 @@ import statistics
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 from nnlab import data, provenance, runs
 from nnlab.errors import NnlabError
@@ -55,34 +54,39 @@ def _start_worker(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def _train_one(spec, settings, seed, path, inputs, threads) -> None:
-    """In a worker (set up by _start_worker with `threads`): train one run into a temporary
-    folder and commit it to the run store."""
+def _train_one(item, threads) -> None:
+    """In a worker (set up by _start_worker with `threads`): train one planned run (a lab run
+    or an experiment's trial) into a temporary folder and commit it to the run store."""
     from nnlab import training
+    from nnlab.experiments import train as trials
 
+    spec = item.spec
     if spec.dataset not in _loaded:
         _loaded[spec.dataset] = data.load(spec.dataset, log=lambda line: None)
     dataset = _loaded[spec.dataset]
-    workdir = runs.new_workdir(path)
-    record = training.train(spec, dataset, settings, seed, workdir, verbose=0)
+    workdir = runs.new_workdir(item.path)
+    if item.trial is None:
+        record = training.train(spec, dataset, item.settings, item.seed, workdir, verbose=0)
+    else:
+        record = trials.run_trial(item.trial, dataset, item.seed, workdir)
     record.update(
-        name=spec.name,
+        name=item.name,
         dataset=spec.dataset,
         kind=spec.kind,
-        seed=seed,
-        inputs=inputs,
+        seed=item.seed,
+        inputs=item.inputs,
         machine={**provenance.machine(), "tensorflow_threads": threads},
         data_source=dataset.meta,
         # This worker's peak so far: it bounds the run's own peak.
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
-    runs.commit(workdir, record, path)
+    runs.commit(workdir, record, item.path)
 
 
-def estimated_seconds(item, root: Path, profile: str) -> float:
+def estimated_seconds(item, profile: str) -> float:
     """This build's own median time for the model when it has one, else the typical time."""
     timed = []
-    for record_path in (root / profile / item.spec.name).glob(f"seed-*/{runs.RECORD}"):
+    for record_path in item.path.parent.glob(f"seed-*/{runs.RECORD}"):
         try:
             timed.append(runs.read_record(record_path.parent)["fit_seconds"])
         except (KeyError, OSError, NnlabError):
@@ -90,7 +94,8 @@ def estimated_seconds(item, root: Path, profile: str) -> float:
     if timed:
         return statistics.median(timed)
     scale = 1.0 if profile == "full" else 0.01
-    return TYPICAL_SECONDS.get(item.spec.name, 300) * scale
+    return TYPICAL_SECONDS.get(item.spec.name if item.trial is None else item.trial.experiment,
+                               300) * scale  # fmt: skip
 
 
 def saturates(item) -> bool:
@@ -147,12 +152,12 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False) -> None:
+def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=False) -> None:
     """Train the plans in `todo` (missing or stale) with up to `workers` processes; `quiet`:
     no line per epoch."""
     cores = len(os.sched_getaffinity(0))
     workers = max(1, min(workers, len(todo)))
-    cost = {id(item): estimated_seconds(item, selection.root, selection.profile) for item in todo}
+    cost = {id(item): estimated_seconds(item, profile) for item in todo}
     waiting = sorted(todo, key=lambda item: -cost[id(item)])
     progress = Progress(cost, workers)
     sizes = {"shared": (workers, max(1, cores // workers)), "all-cores": (1, cores)}
@@ -185,12 +190,10 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
                 if lane == "all-cores" and workers > 1:  # no lighter run is left: free memory
                     pools["shared"].shutdown(wait=True)
                 threads = sizes[lane][1]
-                future = pools[lane].submit(
-                    _train_one, item.spec, item.settings, item.seed, item.path, item.inputs, threads
-                )
+                future = pools[lane].submit(_train_one, item, threads)
                 running[future] = (item, time.perf_counter())
                 echo(
-                    f"started {item.spec.name} seed {item.seed} ({item.status.reason}) "
+                    f"started {item.name} seed {item.seed} ({item.status.reason}) "
                     f"{progress.clock(waiting, running)}"
                 )
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -198,7 +201,7 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
                 item, since = running.pop(future)
                 finished += 1
                 for other in waiting:  # this build's own timing beats the typical one
-                    if other.spec.name == item.spec.name:
+                    if other.name == item.name:
                         cost[id(other)] = time.perf_counter() - since
                 try:
                     future.result()
@@ -207,10 +210,10 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
                         "a training worker died (killed, or out of memory); finished runs are "
                         "kept: run the command again to go on"
                     ) from None
-                item.status = runs.status(item.path, item.spec.name, item.inputs)
+                item.status = runs.status(item.path, item.name, item.inputs)
                 outcome = "" if item.status.state == "done" else f": {item.status.reason}"
                 echo(
-                    f"[{finished}/{len(todo)}] {item.spec.name} seed {item.seed} "
+                    f"[{finished}/{len(todo)}] {item.name} seed {item.seed} "
                     f"{item.status.state}{outcome} {progress.clock(waiting, running)}"
                 )
             for item, _ in [] if quiet else running.values():
@@ -218,6 +221,6 @@ def train_parallel(todo: list, selection, workers: int, echo=print, quiet=False)
                 if epochs != epochs_seen.get(id(item), 0):
                     epochs_seen[id(item)] = epochs
                     echo(
-                        f"  {item.spec.name} seed {item.seed}: epoch {epochs}/"
+                        f"  {item.name} seed {item.seed}: epoch {epochs}/"
                         f"{item.settings.epochs} {progress.clock(waiting, running)}"
                     )

@@ -14,6 +14,8 @@ from pathlib import Path
 from nnlab import data, models, runs
 from nnlab.config import TrainSettings, settings_for
 from nnlab.errors import NnlabError
+from nnlab.experiments import design
+from nnlab.experiments.design import Trial
 
 
 @dataclass
@@ -24,8 +26,16 @@ class Plan:
     path: Path
     status: runs.RunStatus
     inputs: dict
+    trial: Trial | None = None  # an experiment's trial (experiments/design.py), else a lab run
+    trial_offset: int = 0  # a trial's seed less the build's first seed
+
+    @property
+    def name(self) -> str:
+        return self.trial.name if self.trial else self.spec.name
 
     def train_command(self, profile: str) -> str:
+        if self.trial is not None:
+            return f"nnlab train --profile {profile} --seed {self.seed - self.trial_offset}"
         precision = self.settings.precision
         option = "" if precision == "float32" else f" --precision {precision}"
         return (
@@ -51,7 +61,7 @@ class Selection:
         """One line per stale run, naming what changed and the command that redoes it; one for
         data that could not be checked."""
         lines = [
-            f"warning: run {p.spec.name} (seed {p.seed}) in {self.root} is stale: "
+            f"warning: run {p.name} (seed {p.seed}) in {self.root} is stale: "
             f"{p.status.reason}; redo it with: {p.train_command(self.profile)}"
             for p in self.by_state("stale")
         ]
@@ -69,7 +79,7 @@ class Selection:
             if item.status.state not in states:
                 where = "in the frozen results" if self.source == "frozen" else "in the build"
                 raise NnlabError(
-                    f"run {item.spec.name} (seed {item.seed}, {self.profile} profile) is "
+                    f"run {item.name} (seed {item.seed}, {self.profile} profile) is "
                     f"{item.status.state} {where} ({item.status.reason}); make it with: "
                     f"{item.train_command(self.profile)}"
                 )
@@ -122,6 +132,32 @@ def plan(
     return Selection(source, root, profile, plans, unverified)
 
 
+def plan_experiments(
+    build: Path, profile: str, first_seed: int, source: str, fetch: bool = False
+) -> Selection:
+    """The status of every trial of the theory chapters' experiments, from `source` ("build"
+    or "frozen", as the lab runs it goes with: never a mix)."""
+    root = build / "runs" if source == "build" else runs.FROZEN_ROOT
+    checksums: dict[str, str | None] = {}
+    plans = []
+    for trial in design.trials(profile):
+        dataset = trial.spec.dataset
+        if dataset not in checksums:
+            checksums[dataset] = dataset_checksum(dataset, fetch)
+        for seed in range(first_seed, first_seed + trial.seeds):
+            inputs = runs.run_inputs(trial.spec, trial.settings, checksums[dataset], seed)
+            inputs.update(code=runs.trial_code(dataset), design=trial.design)
+            path = runs.run_path(root, design.namespace(profile), trial.name, seed)
+            state = runs.status(path, trial.name, inputs)
+            plans.append(
+                Plan(
+                    trial.spec, trial.settings, seed, path, state, inputs, trial, seed - first_seed
+                )
+            )
+    unverified = [name for name, checksum in checksums.items() if checksum is None]
+    return Selection(source, root, profile, plans, unverified)
+
+
 def dataset_checksum(name: str, fetch: bool) -> str | None:
     checksum = data.cached_checksum(name)
     if checksum is None and fetch:
@@ -130,18 +166,23 @@ def dataset_checksum(name: str, fetch: bool) -> str | None:
 
 
 def train_missing(
-    selection: Selection, workers: int, echo=print, quiet: bool = False
+    selections: list[Selection], workers: int, echo=print, quiet: bool = False
 ) -> list[Plan]:
-    """Train every plan that is missing or stale, `workers` at a time; return those trained."""
+    """Train every plan of `selections` (lab runs, experiments) that is missing or stale,
+    `workers` at a time, in one schedule; return those trained."""
     from nnlab import parallel
     from nnlab.tfload import require_tensorflow
 
-    if selection.source != "build":
+    if any(selection.source != "build" for selection in selections):
         raise ValueError("training writes to the build's run store only")
-    todo = selection.by_state("missing") + selection.by_state("stale")
+    todo = [
+        item
+        for selection in selections
+        for item in selection.by_state("missing") + selection.by_state("stale")
+    ]
     if todo:
         require_tensorflow()
-        parallel.train_parallel(todo, selection, workers, echo, quiet)
+        parallel.train_parallel(todo, selections[0].profile, workers, echo, quiet)
     return todo
 
 

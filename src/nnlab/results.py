@@ -16,7 +16,7 @@ from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.training import read_history
 
-FROZEN_FILES = ("history.csv", "predictions.npz")
+FROZEN_FILES = ("history.csv", "predictions.npz", "gradients.npz")
 
 
 @dataclass
@@ -56,26 +56,45 @@ def load_all(selection) -> dict[str, list[RunResult]]:
     return found
 
 
-def freeze(build: Path, selection, target: Path = runs.FROZEN_ROOT) -> list[Path]:
-    """Copy the selection's runs' small results (no model files) to `target`."""
-    selection.require(states=("done", "failed"))
-    copied = []
+def load_experiments(selection) -> dict[str, dict[str, list[RunResult]]]:
+    """{experiment: {trial: [RunResult per seed]}} for every experiment whose trials are all
+    done; an experiment with a trial missing, stale or failed is left out whole."""
+    found: dict[str, dict[str, list[RunResult]]] = {}
+    incomplete = set()
     for item in selection.plans:
-        folder = item.path
-        record = dict(item.status.record)
-        relative = folder.relative_to(selection.root)
-        out = ensure_dir(target / relative)
-        for name in (*FROZEN_FILES, handmade.FILE):
-            if (folder / name).exists():
-                atomic_copy(folder / name, out / name)
-        files = record.get("files", {})
-        record["model_sha256"] = files.get("model.keras")  # what handmade.json was priced with
-        record["files"] = {k: v for k, v in files.items() if k in FROZEN_FILES}
-        atomic_write_json(out / runs.RECORD, record)
-        copied.append(out)
+        experiment = item.trial.experiment
+        if item.status.state != "done":
+            incomplete.add(experiment)
+            continue
+        run = read_run(item.path, item.name, item.status.record)
+        found.setdefault(experiment, {}).setdefault(item.name, []).append(run)
+    return {name: trials for name, trials in found.items() if name not in incomplete}
+
+
+def freeze(build: Path, selections: list, target: Path = runs.FROZEN_ROOT) -> list[Path]:
+    """Copy the selections' runs' small results (no model files) to `target`."""
+    copied = []
+    for selection in selections:
+        selection.require(states=("done", "failed"))
+        for item in selection.plans:
+            copied.append(_freeze_run(item, selection.root, target))
     samples = build / "samples"
     if not samples.exists():
         raise NnlabError(f"no samples in {samples}; render the report first (nnlab report)")
     for file in samples.iterdir():
         atomic_copy(file, ensure_dir(target / "samples") / file.name)
     return copied
+
+
+def _freeze_run(item, root: Path, target: Path) -> Path:
+    folder = item.path
+    record = dict(item.status.record)
+    out = ensure_dir(target / folder.relative_to(root))
+    for name in (*FROZEN_FILES, handmade.FILE):
+        if (folder / name).exists():
+            atomic_copy(folder / name, out / name)
+    files = record.get("files", {})
+    record["model_sha256"] = files.get("model.keras")  # what handmade.json was priced with
+    record["files"] = {k: v for k, v in files.items() if k in FROZEN_FILES}
+    atomic_write_json(out / runs.RECORD, record)
+    return out

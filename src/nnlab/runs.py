@@ -37,11 +37,19 @@ INPUT_NAMES = {
     "code": "training code",
     "data_sha256": "data",
     "seed": "seed",
+    "design": "experiment design",  # experiment trials only (experiments/design.py)
 }
 
 
 def training_code(dataset: str) -> str:
     return fingerprint.code_digest(*TRAINING_CODE, *preprocess.STEPS[dataset])
+
+
+def trial_code(dataset: str) -> str:
+    """The code an experiment's trial is trained by: the lab's, plus the trial trainers."""
+    from nnlab.experiments import train as trial_training
+
+    return fingerprint.code_digest(*TRAINING_CODE, *preprocess.STEPS[dataset], trial_training)
 
 
 def run_inputs(

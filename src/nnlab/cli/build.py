@@ -55,6 +55,21 @@ def selection(
     return pipeline.plan(build_dir(), profile, specs, seeds, overrides, source, fetch)
 
 
+def _experiments_option(function):
+    return click.option(
+        "--experiments/--no-experiments", default=True, show_default=True,
+        help="The theory chapters' small experiments (about 3 minutes of training); "
+        "with --dataset or --model they are never trained.",
+    )(function)  # fmt: skip
+
+
+def experiment_selection(profile, seed, source, fetch=False):
+    """The experiments' trials, from the run source `source` ("build" or "frozen")."""
+    from nnlab import pipeline
+
+    return pipeline.plan_experiments(build_dir(), profile, seed, source, fetch)
+
+
 def _training_options(function):
     function = click.option("--quiet", is_flag=True, help="One line per run, none per epoch.")(
         function
@@ -66,10 +81,12 @@ def _training_options(function):
 
 
 def _train(
-    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet, then=None
-):
-    """Under the build lock: clean leftovers, train what is missing or stale, price the
-    hand-made houses, then call `then()` (still under the lock)."""
+    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet,
+    experiments, then=None,
+):  # fmt: skip
+    """Under the build lock: clean leftovers, train what is missing or stale (the experiments
+    too, unless left out or a subset of the labs is asked for), price the hand-made houses,
+    then call `then()` (still under the lock)."""
     from nnlab import pipeline
     from nnlab.lock import build_lock
     from nnlab.runs import clean_leftovers
@@ -88,7 +105,10 @@ def _train(
             source="build",
             fetch=True,
         )
-        trained = pipeline.train_missing(chosen, workers, echo=emit, quiet=quiet)
+        selections = [chosen]
+        if experiments and not (dataset or kind):
+            selections.append(experiment_selection(profile, seed, "build", fetch=True))
+        trained = pipeline.train_missing(selections, workers, echo=emit, quiet=quiet)
         pipeline.price_handmade(chosen, echo=emit)
         if then is not None:
             emit(f"{len(trained)} run(s) trained; rendering")
@@ -99,13 +119,15 @@ def _train(
 @cli.command("train")
 @_selection_options
 @_training_options
+@_experiments_option
 def train_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet
+    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet, experiments
 ) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
     chosen, trained = _train(
-        dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet
-    )
+        dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet,
+        experiments,
+    )  # fmt: skip
     done = len(chosen.by_state("done"))
     click.echo(f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({profile} profile)")
 
@@ -140,7 +162,7 @@ def _report_options(function):
     )(function)  # fmt: skip
 
 
-def _render(chosen, config_path, lang, fmt) -> None:
+def _render(chosen, config_path, lang, fmt, experiments: bool) -> None:
     from nnlab import projectconfig
     from nnlab.report.make import make_report
 
@@ -152,7 +174,11 @@ def _render(chosen, config_path, lang, fmt) -> None:
     for line in chosen.warnings():
         emit(line)
     build = build_dir()
-    timings = make_report(build, chosen, langs, formats, report_config, emit)
+    shown = None
+    if experiments:
+        first_seed = min(item.seed for item in chosen.plans)
+        shown = experiment_selection(chosen.profile, first_seed, chosen.source)
+    timings = make_report(build, chosen, langs, formats, report_config, emit, shown)
     for key, seconds in timings["stages"].items():
         emit(f"  {key}: {seconds:.1f}s")
     outputs = [str(build / "site")] if "html" in formats else []
@@ -163,8 +189,9 @@ def _render(chosen, config_path, lang, fmt) -> None:
 @cli.command("report")
 @_selection_options
 @_report_options
+@_experiments_option
 def report_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt
+    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, experiments
 ) -> None:
     """Render the report from saved runs (never trains)."""
     from nnlab.lock import build_lock
@@ -173,35 +200,39 @@ def report_command(
         raise NnlabError("the report covers all six runs; --dataset/--model are for train")
     with build_lock(build_dir()):
         chosen = selection(None, None, profile, seed, seed_count, config_path, precision)
-        _render(chosen, config_path, lang, fmt)
+        _render(chosen, config_path, lang, fmt, experiments)
 
 
 @cli.command("build")
 @_selection_options
 @_report_options
 @_training_options
+@_experiments_option
 def build_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, workers, quiet
-) -> None:
+    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, workers, quiet,
+    experiments,
+) -> None:  # fmt: skip
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
     if dataset or kind:
         raise NnlabError("build covers all six runs; use nnlab train for a subset")
 
     def render() -> None:
         chosen = selection(None, None, profile, seed, seed_count, config_path, precision)
-        _render(chosen, config_path, lang, fmt)
+        _render(chosen, config_path, lang, fmt, experiments)
 
     _train(
-        None, None, profile, seed, seed_count, config_path, precision, workers, quiet, then=render
-    )
+        None, None, profile, seed, seed_count, config_path, precision, workers, quiet,
+        experiments, then=render,
+    )  # fmt: skip
 
 
 @cli.command("freeze")
 @_selection_options
 @click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
               show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
+@_experiments_option
 def freeze_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, target
+    dataset, kind, profile, seed, seed_count, config_path, precision, target, experiments
 ) -> None:
     """Copy the build's current runs' small results (not the models) to results/, to render
     without training; refuses stale or missing runs."""
@@ -212,8 +243,11 @@ def freeze_command(
         chosen = selection(
             dataset, kind, profile, seed, seed_count, config_path, precision, source="build"
         )
-        copied = freeze(build_dir(), chosen, target)
-    click.echo(f"{len(copied)} run(s) frozen into {target / profile}")
+        selections = [chosen]
+        if experiments and not (dataset or kind):
+            selections.append(experiment_selection(profile, seed, "build"))
+        copied = freeze(build_dir(), selections, target)
+    click.echo(f"{len(copied)} run(s) frozen into {target}")
 
 
 # --- bench ----------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 class Section:
     id: str  # anchor; a lab section's anchor is "<lab>-<id>"
     title: str  # catalog message id
+    # the experiments shown after the section's text (report/theory.py, templates/theory/)
+    experiments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,13 @@ LAB_SECTIONS = (
 )
 
 THEORY_SECTIONS = (
-    Section("theory_epoch_batch", "Epochs, batches and iterations"),
-    Section("theory_splits", "Training, validation and test sets"),
-    Section("theory_fitting", "Overfitting and underfitting"),
+    Section(
+        "theory_epoch_batch", "Epochs, batches and iterations", ("batch-size", "early-stopping")
+    ),
+    Section("theory_splits", "Training, validation and test sets", ("validation",)),
+    Section("theory_fitting", "Overfitting and underfitting", ("data-size", "capacity")),
     Section("theory_cnn", "CNN architecture"),
-    Section("theory_rnn", "RNN, LSTM and GRU architecture"),
+    Section("theory_rnn", "RNN, LSTM and GRU architecture", ("gradients",)),
 )
 
 CHAPTERS = (

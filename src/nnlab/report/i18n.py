@@ -16,6 +16,7 @@ from nnlab.errors import NnlabError
 
 LANGUAGES = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_US"}
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def check_language(lang: str) -> str:
@@ -68,6 +69,19 @@ class Translator:
         if abs(value) >= 1e15:  # beyond fixed-point range (an absurd learning rate, say)
             return format_scientific(value, format="0.##E0", locale=self.locale)
         return format_decimal(value, format=pattern, locale=self.locale)
+
+    def sci(self, value: float) -> str:
+        """A tiny or huge positive value as mantissa × 10 to a power: 2.3 × 10⁻⁶ (2,3 in
+        Vietnamese); plain decimals between 0.01 and 10,000."""
+        if value is None or not math.isfinite(value) or value <= 0:
+            return "—"
+        if 0.01 <= value < 10_000:
+            return self._decimal(value, "#,##0.0##")
+        exponent = math.floor(math.log10(value))
+        mantissa = value / 10**exponent
+        if round(mantissa, 1) >= 10:  # 9.96 would read 10.0 × 10^k
+            mantissa, exponent = mantissa / 10, exponent + 1
+        return f"{self.num(mantissa, 1)} × 10{str(exponent).translate(_SUPERSCRIPTS)}"
 
     def pvalue(self, value: float) -> str:
         """A p-value: four decimals, or "< 0.0001" when smaller."""

@@ -9,7 +9,7 @@ from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, ensure_dir
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
-from nnlab.results import load_all, read_run
+from nnlab.results import load_all, load_experiments, read_run
 
 
 def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
@@ -91,6 +91,7 @@ def _site_logo(build: Path, logo: str) -> str:
 
 def make_report(
     build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
+    experiments=None,
 ) -> dict:  # fmt: skip
     found = load_all(selection)
     labs = ctx.build_labs(found)
@@ -108,8 +109,17 @@ def make_report(
     meta["precisions"] = sorted({item.settings.precision for item in selection.plans})
     if meta["precisions"] != ["float32"]:  # set the runs beside their float32 twins, if any
         meta["precision_rows"] = precision_rows(build, selection, labs)
+    shown = None
+    if experiments is not None:
+        shown = load_experiments(experiments)
+        left_out = sorted({item.trial.experiment for item in experiments.plans} - set(shown))
+        if left_out:
+            log(
+                f"note: experiments {', '.join(left_out)} are not all trained; the theory "
+                f"chapters leave them out until: nnlab train --profile {selection.profile}"
+            )
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
-                     log=log)  # fmt: skip
+                     log=log, experiments=shown)  # fmt: skip
     for lang in langs:
         pdf = build / f"report.{lang}.pdf"
         if "pdf" in formats and pdf.exists():

@@ -25,7 +25,7 @@ from nnlab.fsutil import (
     ensure_dir,
     remove_temp_files,
 )
-from nnlab.report import contents, findings, listings, prose, references, views
+from nnlab.report import contents, findings, listings, prose, references, theory, views
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 from nnlab.report.i18n import Translator
@@ -50,8 +50,10 @@ class Paths:
 
 def edition_context(
     lang: str, labs: list[ctx.Lab], paths: Paths, samples: dict, test_images, meta: dict,
-    comparisons: dict,
+    comparisons: dict, experiments: dict | None = None,
 ) -> tuple[dict, FigureStore]:  # fmt: skip
+    """An edition's template values; `experiments` (results.load_experiments) None: the
+    theory chapters show no experiment."""
     t = Translator(paths.locale, lang)
     lang_dir = ensure_dir(paths.site / lang)
     code = figure_code(paths.locale, lang)
@@ -93,6 +95,9 @@ def edition_context(
         "cite": cited.cite,
         "summary": {"rows": findings.summary_rows(lab_views)},
         "overall": findings.overall(t, lab_views, machines, meta["seeds"]),
+        "exhibits": {}
+        if experiments is None
+        else theory.exhibits(t, store, experiments, labs, meta["profile"]),
     }
     return values, store
 
@@ -100,10 +105,14 @@ def edition_context(
 def figure_code(locale_dir: Path, lang: str) -> str:
     """What every figure of an edition is drawn by: the chart code and the edition's catalog
     (its labels and number formats)."""
+    from nnlab.experiments import figures as experiment_figures
+    from nnlab.experiments import lessons
     from nnlab.report import charts, i18n
 
     catalog = (locale_dir / lang / "LC_MESSAGES" / "messages.po").read_bytes()
-    code = fingerprint.code_digest(figures, charts, i18n, ctx, metrics)
+    code = fingerprint.code_digest(
+        figures, charts, i18n, ctx, metrics, experiment_figures, lessons, theory
+    )
     return hashlib.sha256(code.encode() + catalog).hexdigest()
 
 
@@ -122,8 +131,10 @@ def make_env(paths: Paths) -> Environment:
 def render(
     build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
     samples: dict, test_images=None, paths: Paths | None = None, log=print,
+    experiments: dict | None = None,
 ) -> dict:  # fmt: skip
-    """Write the requested editions, one process per language.
+    """Write the requested editions, one process per language (`experiments`: the theory
+    experiments' runs, results.load_experiments, or None to show none).
 
     Returns {"stages": seconds by stage and language, "figures": seconds by "lang/figure" for
     the figures drawn (reused ones cost nothing)}."""
@@ -136,7 +147,7 @@ def render(
     for warning in prose.note_warnings(paths.notes, langs):
         log(warning)
     remove_temp_files(paths.build)  # a killed render's half-done writes
-    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log)
+    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments)
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # The editions are independent and WeasyPrint is single-threaded: one core each.
         # Forked workers inherit _JOB, so nothing large is pickled.
@@ -177,11 +188,13 @@ _JOB: tuple | None = None  # what _render_edition works on (set by render before
 
 
 def _render_edition(lang: str) -> dict:
-    build, labs, formats, meta, samples, test_images, paths, comparisons, log = _JOB
+    build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments = _JOB
     env = make_env(paths)
     timings = {}
     started = time.perf_counter()
-    values, store = edition_context(lang, labs, paths, samples, test_images, meta, comparisons)
+    values, store = edition_context(
+        lang, labs, paths, samples, test_images, meta, comparisons, experiments
+    )
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:
         started = time.perf_counter()

@@ -1,0 +1,145 @@
+"""The theory chapters' small experiments, as data: which trials each one trains, with what.
+
+A trial is one model trained (or probed) one way, on one lab data set, under the experiments'
+own namespace in the run store (runs.run_path with `namespace(profile)`), keyed like every
+other run plus its design (`Trial.design`). Everything not named here is the lab's setting.
+The quick profile runs a miniature of each experiment for the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from nnlab.config import TrainSettings, settings_for, split_sizes
+from nnlab.models import SPECS, ModelSpec
+
+EXPERIMENTS = ("batch-size", "early-stopping", "data-size", "capacity", "gradients")
+# Training methods: a Keras fit, a scikit-learn baseline, or one backward pass (no training).
+METHODS = ("fit", "linear-regression", "gradient-boosting", "gradients")
+PATIENCE = 5  # the lab's EarlyStopping patience, replayed on the long run's history
+# The data-size experiment gives every size about the same number of weight updates, so a
+# small set is fitted for many epochs (as long as it takes to memorise it) and the largest
+# for one or more; the lab's 5 epochs of 500 images would be only 40 updates.
+UPDATES = {"full": 600, "quick": 16}
+
+
+@dataclass(frozen=True)
+class Trial:
+    experiment: str
+    name: str  # the trial's folder in the experiments' namespace
+    spec: ModelSpec
+    settings: TrainSettings
+    method: str = "fit"
+    fit_limit: int | None = None  # fit on the first N samples before the validation cut
+    validate_each_epoch: bool = True  # else validated once, after training
+    batch_sample: int = 0  # gradients: IMDB training reviews of full length in the batch
+    seeds: int = 1  # how many seeds (the build's first seed, +1, …)
+
+    @property
+    def design(self) -> dict:
+        """What the trial adds to a run's inputs (its run-store key)."""
+        return {
+            "experiment": self.experiment,
+            "method": self.method,
+            "fit_limit": self.fit_limit,
+            "validate_each_epoch": self.validate_each_epoch,
+            "batch_sample": self.batch_sample,
+        }
+
+
+def namespace(profile: str) -> str:
+    """The run store's folder for a profile's experiments (beside the profile's lab runs)."""
+    return f"experiments-{profile}"
+
+
+def _variant(base: str, name: str, layers) -> ModelSpec:
+    return replace(SPECS[base], name=name, layers=tuple((kind, dict(kw)) for kind, kw in layers))
+
+
+# Capacity: a linear model (one Dense unit on the 13 features) and the lab's CNN with twice
+# the filters and units in every layer; scikit-learn's baselines use a spec with no layers.
+LINEAR = _variant("boston-cnn", "boston-linear", [("Flatten", {}), ("Dense", {"units": 1})])
+
+
+def _doubled(args: dict) -> dict:
+    """A hidden layer's arguments with twice the filters or units."""
+    return {k: v * 2 if k in ("filters", "units") else v for k, v in args.items()}
+
+
+*_hidden, _output = SPECS["boston-cnn"].layers
+WIDE_CNN = _variant(
+    "boston-cnn", "boston-wide-cnn", [*((kind, _doubled(a)) for kind, a in _hidden), _output]
+)
+BASELINE = replace(SPECS["boston-cnn"], name="boston-baseline", kind="baseline", layers=())
+# Gradients: the lab's IMDB RNN with each recurrent cell.
+CELLS = ("SimpleRNN", "GRU", "LSTM")
+
+
+def cell_variant(cell: str) -> ModelSpec:
+    layers = [(cell if kind == "LSTM" else kind, args) for kind, args in SPECS["imdb-rnn"].layers]
+    return _variant("imdb-rnn", f"imdb-{cell.lower()}", layers)
+
+
+def epochs_for_updates(n_fit: int, batch_size: int, updates: int) -> int:
+    """The fewest epochs that make at least `updates` weight updates."""
+    return max(1, math.ceil(updates / math.ceil(n_fit / batch_size)))
+
+
+def trials(profile: str) -> list[Trial]:
+    quick = profile == "quick"
+    seeds = 1 if quick else 3
+    boston = settings_for("boston", profile)
+    cnn = SPECS["boston-cnn"]
+    found = [
+        Trial(
+            "batch-size",
+            f"batch-{size}",
+            cnn,
+            replace(boston, batch_size=size, epochs=3 if quick else boston.epochs, patience=None),
+            seeds=seeds,
+        )
+        for size in ((8, 128) if quick else (8, 32, 128, 512))
+    ]
+    found.append(
+        Trial(
+            "early-stopping",
+            "epochs-300",
+            cnn,
+            replace(boston, epochs=12 if quick else 300, patience=None),
+            seeds=seeds,
+        )
+    )
+    mnist = settings_for("mnist", profile)
+    n_fit = split_sizes(60_000 if not quick else mnist.train_limit, mnist)["n_fit"]
+    for size in (64, 256) if quick else (500, 2_000, 10_000, n_fit):
+        epochs = epochs_for_updates(size, mnist.batch_size, UPDATES[profile])
+        found.append(
+            Trial(
+                "data-size",
+                f"fit-{size}",
+                SPECS["mnist-cnn"],
+                replace(mnist, epochs=epochs),
+                fit_limit=size,
+                validate_each_epoch=False,
+            )
+        )
+    found += [
+        Trial("capacity", "linear", LINEAR, boston, seeds=seeds),
+        Trial("capacity", "wide-cnn", WIDE_CNN, boston, seeds=seeds),
+        Trial("capacity", "linear-regression", BASELINE, boston, method="linear-regression"),
+        Trial("capacity", "gradient-boosting", BASELINE, boston, method="gradient-boosting"),
+    ]
+    imdb = settings_for("imdb", profile)
+    found += [
+        Trial(
+            "gradients",
+            f"gradients-{cell.lower()}",
+            cell_variant(cell),
+            imdb,
+            method="gradients",
+            batch_sample=4 if quick else 32,
+        )
+        for cell in CELLS
+    ]
+    return found
