@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
 
-from nnlab import runs
+from nnlab import pipeline, runs
 from nnlab.fsutil import sha256_file
 from nnlab.models import MODEL_NAMES
 from nnlab.results import read_run
@@ -213,3 +213,27 @@ def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
         metrics_of(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")["mae"]
     )
     assert folder_digest(run_folder(build, "boston-cnn")) == float32
+
+
+def test_experiment_trials_are_cached_and_a_design_change_redoes_only_that_trial(
+    quick_build, data_dir, monkeypatch
+):
+    from dataclasses import replace
+
+    from nnlab.experiments import design
+
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    chosen = pipeline.plan_experiments(quick_build, "quick", 42, "build")
+    assert {item.status.state for item in chosen.plans} == {"done"}  # trained by `train`
+    assert {item.path.parents[1].name for item in chosen.plans} == {"experiments-quick"}
+    original = design.trials
+
+    def one_changed(profile):
+        return [replace(t, fit_limit=t.fit_limit + 1) if t.name == "fit-64" else t
+                for t in original(profile)]  # fmt: skip
+
+    monkeypatch.setattr(design, "trials", one_changed)
+    again = pipeline.plan_experiments(quick_build, "quick", 42, "build")
+    redo = [item for item in again.plans if item.status.state != "done"]
+    assert [item.name for item in redo] == ["fit-64"]
+    assert "experiment design" in redo[0].status.reason

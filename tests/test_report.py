@@ -209,6 +209,8 @@ def test_frozen_results_render_without_runs_or_data(rendered, data_dir, tmp_path
     assert result.returncode == 0, result.stderr
     page = parse(tmp_path / "fresh-build" / "site" / "en" / "index.html")
     assert len(page.metric_cells) == 28
+    html = (tmp_path / "fresh-build" / "site" / "en" / "index.html").read_text(encoding="utf-8")
+    assert 'id="experiment-capacity"' in html  # the experiments were frozen with the runs
     for src in page.images:
         assert (tmp_path / "fresh-build" / "site" / "en" / src).is_file()
 
@@ -399,3 +401,33 @@ def test_two_panel_charts_are_stacked_for_phones(rendered):
         width, height = (float(v) for v in re.search(
             r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())  # fmt: skip
         assert height > width, src
+
+
+EXPERIMENTS = ("batch-size", "early-stopping", "validation", "data-size", "capacity", "gradients")
+
+
+def test_the_theory_chapters_show_each_experiment_or_leave_it_out_cleanly(
+    rendered, data_dir, tmp_path
+):
+    import shutil
+
+    for lang in LANGUAGES:
+        html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+        for name in EXPERIMENTS:
+            assert f'id="experiment-{name}"' in html
+        assert "<!-- experiment:" not in html  # every marker replaced by its experiment
+        # the gradient experiment stands inside the RNN section, before its stacking part
+        rnn = html[html.index('id="theory_rnn"') :]
+        assert rnn.index('id="experiment-gradients"') < rnn.index("return_sequences=True")
+    build = tmp_path / "copy"
+    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    shutil.rmtree(build / "site")
+    result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--no-experiments"],
+                       data_dir, build)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for lang in LANGUAGES:
+        html = (build / "site" / lang / "index.html").read_text(encoding="utf-8")
+        assert 'class="experiment"' not in html
+        assert "figures/theory-" not in html  # no experiment figure is referenced
+        assert 'id="theory_rnn"' in html and 'id="theory_fitting"' in html
+        assert not list((build / "site" / lang / "figures").glob("theory-*"))

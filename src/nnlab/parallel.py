@@ -36,6 +36,12 @@ TYPICAL_SECONDS = {
     "imdb-rnn": 1780,
     "boston-cnn": 18,
     "boston-rnn": 26,
+    # an experiment's trial, by experiment (2-core Zen 4, one thread, two side by side)
+    "batch-size": 10,
+    "early-stopping": 43,
+    "data-size": 16,
+    "capacity": 7,
+    "gradients": 10,
 }
 POLL_SECONDS = 2.0
 

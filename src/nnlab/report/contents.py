@@ -38,10 +38,10 @@ LAB_SECTIONS = (
 )
 
 THEORY_SECTIONS = (
+    Section("theory_epoch_batch", "Epochs, batches and iterations", ("batch-size",)),
     Section(
-        "theory_epoch_batch", "Epochs, batches and iterations", ("batch-size", "early-stopping")
+        "theory_splits", "Training, validation and test sets", ("early-stopping", "validation")
     ),
-    Section("theory_splits", "Training, validation and test sets", ("validation",)),
     Section("theory_fitting", "Overfitting and underfitting", ("data-size", "capacity")),
     Section("theory_cnn", "CNN architecture"),
     Section("theory_rnn", "RNN, LSTM and GRU architecture", ("gradients",)),

@@ -107,12 +107,13 @@ def figure_code(locale_dir: Path, lang: str) -> str:
     (its labels and number formats)."""
     from nnlab.experiments import figures as experiment_figures
     from nnlab.experiments import lessons
-    from nnlab.report import charts, i18n
+    from nnlab.report import charts, i18n, theory_models, theory_training
 
     catalog = (locale_dir / lang / "LC_MESSAGES" / "messages.po").read_bytes()
     code = fingerprint.code_digest(
-        figures, charts, i18n, ctx, metrics, experiment_figures, lessons, theory
-    )
+        figures, charts, i18n, ctx, metrics, experiment_figures, lessons, theory_training,
+        theory_models,
+    )  # fmt: skip
     return hashlib.sha256(code.encode() + catalog).hexdigest()
 
 

@@ -1,0 +1,175 @@
+"""The theory experiments: their rules on synthetic histories (checked against Keras itself
+where Keras has the rule), the gradient probe on a model whose decay is known, and the
+sentences the report builds from them."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnlab.experiments import design, lessons
+
+
+class _FakeModel:
+    """What Keras's EarlyStopping touches: a stop flag and weights (here: the epoch number)."""
+
+    def __init__(self):
+        self.stop_training = False
+        self.epoch = 0
+        self.restored = None
+        self.metrics = []
+
+    def get_weights(self):
+        return [self.epoch]
+
+    def set_weights(self, weights):
+        self.restored = weights[0]
+
+
+def keras_early_stopping(val_losses: list[float], patience: int) -> dict | None:
+    """Drive the lab's real callback over a validation curve, epoch by epoch."""
+    from nnlab.tfload import load_keras
+
+    keras = load_keras()
+    callback = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
+    model = _FakeModel()
+    callback.set_model(model)
+    callback.on_train_begin()
+    stopped = None
+    for epoch, value in enumerate(val_losses):
+        model.epoch = epoch + 1
+        callback.on_epoch_end(epoch, {"val_loss": value})
+        if model.stop_training:
+            stopped = epoch + 1
+            break
+    callback.on_train_end()
+    return None if stopped is None else {"stop": stopped, "kept": model.restored}
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    st.lists(st.integers(1, 12).map(float), min_size=1, max_size=40),
+    st.integers(1, 6),
+)
+def test_replayed_early_stopping_stops_and_keeps_what_keras_does(losses, patience):
+    expected = keras_early_stopping(losses, patience)
+    found = lessons.early_stop(losses, patience)
+    if expected is None:
+        assert found is None
+    else:
+        assert (found["stop"], found["kept"]) == (expected["stop"], expected["kept"])
+        assert found["kept_loss"] == losses[found["kept"] - 1]
+
+
+def test_a_validation_loss_that_turns_up_is_found_with_its_epoch():
+    val = [10, 8, 6, 5, 4, 4.2, 4.5, 4.8, 5.0, 5.2]
+    train = [12, 9, 7, 5.5, 4.5, 4.0, 3.6, 3.3, 3.1, 3.0]
+    found = lessons.turn_up({"val_loss": val, "loss": train})
+    assert found["best"] == 5
+    assert found["turned_up"]
+    assert found["rise"] == pytest.approx(0.3)
+    assert found["train_final"] < found["train_at_best"]
+    flat = lessons.turn_up({"val_loss": [10, 8, 6, 5, 4, 4.1], "loss": train[:6]})
+    assert not flat["turned_up"]  # 2.5 % above the minimum: noise, not a turn
+
+
+def test_gradient_decay_counts_the_steps_back_to_one_percent():
+    norms = 0.5 ** np.arange(20)[::-1]  # the last step 1, each step back halves it
+    found = lessons.gradient_decay(norms)
+    assert found["vanished_after"] == 7  # 0.5**7 = 0.0078 is the first below 1 %
+    assert found["first_share"] == pytest.approx(0.5**19)
+    assert lessons.gradient_decay(np.ones(5))["vanished_after"] is None
+
+
+def test_the_gradient_probe_measures_a_known_geometric_decay():
+    """A linear SimpleRNN whose state is halved each step: the loss depends on the input t
+    steps before the end with weight 0.5**t, so its gradient there is exactly that."""
+    from nnlab.experiments.train import input_gradient_norms
+    from nnlab.tfload import load_keras
+
+    keras = load_keras()
+    steps = 12
+    cell = keras.layers.SimpleRNN(
+        1,
+        activation="linear",
+        use_bias=False,
+        kernel_initializer="ones",
+        recurrent_initializer=keras.initializers.Constant(0.5),
+    )
+    inputs = np.random.default_rng(0).normal(size=(3, steps, 1)).astype("float32")
+    norms = input_gradient_norms([cell], inputs, None, lambda y, outputs: outputs * 3)
+    expected = 0.5 ** np.arange(steps)[::-1]
+    np.testing.assert_allclose(norms, expected, rtol=1e-5)
+
+
+def _run(seed, kind, val, test, task_key="accuracy", patience=None, best=None):
+    history = {f"val_{task_key}": val, "val_loss": val}
+    record = {"seed": seed, "inputs": {"settings": {"patience": patience}}, "best_epoch": best}
+    return SimpleNamespace(history=history, record=record, metrics={task_key: test})
+
+
+def test_validation_against_test_reads_the_kept_epoch_and_ranks_the_pick():
+    repeats = {
+        # early stopping kept epoch 2 (0.90); the last epoch (0.99) is not what was kept
+        "cnn": [_run(42, "cnn", [0.80, 0.90, 0.99], 0.86, patience=2, best=2)],
+        "rnn": [
+            _run(42, "rnn", [0.85, 0.95], 0.80, patience=2, best=2),
+            _run(43, "rnn", [0.70, 0.88], 0.91, patience=2, best=2),
+        ],
+    }
+    found = lessons.validation_vs_test("imdb", repeats)
+    assert [p["val"] for p in found["points"]] == [0.90, 0.95, 0.88]
+    assert found["chosen"]["seed"] == 42 and found["chosen"]["kind"] == "rnn"
+    assert found["chosen_rank"] == 3  # the best on validation is the worst on test
+    assert found["mean_difference"] == pytest.approx((0.04 + 0.15 - 0.03) / 3)
+
+
+def test_every_design_trains_what_it_names_and_the_quick_one_is_a_miniature():
+    full, quick = design.trials("full"), design.trials("quick")
+    assert {t.experiment for t in full} == set(design.EXPERIMENTS)
+    assert {t.experiment for t in quick} == set(design.EXPERIMENTS)
+    sizes = [t.fit_limit for t in full if t.experiment == "data-size"]
+    assert sizes == [500, 2_000, 10_000, 54_000]
+    for profile, trials in (("full", full), ("quick", quick)):
+        for trial in trials:
+            if trial.experiment == "data-size":  # about the same number of updates per size
+                steps = math.ceil(trial.fit_limit / trial.settings.batch_size)
+                assert trial.settings.epochs * steps >= design.UPDATES[profile]
+    widths = [a.get("filters") or a.get("units") for _, a in design.WIDE_CNN.layers]
+    base = [a.get("filters") or a.get("units") for _, a in design.SPECS["boston-cnn"].layers]
+    assert widths[:-1] == [None if w is None else 2 * w for w in base[:-1]]
+    assert widths[-1] == base[-1] == 1  # one output, one price
+    assert 10 * sum(t.settings.epochs for t in quick) < sum(t.settings.epochs for t in full)
+
+
+def test_the_early_stopping_sentences_name_the_epochs_the_curve_shows(tmp_path):
+    from nnlab.report import theory
+    from nnlab.report.assets import FigureStore
+    from nnlab.report.i18n import Translator
+    from nnlab.report.render import Paths
+
+    val = [30, 20, 12, 9, 8, 8.5, 8.8, 9.5, 9.9, 10.4, 10.8, 11.0]  # lowest at epoch 5
+    train = [40, 25, 15, 11, 9, 8, 7, 6.5, 6, 5.5, 5.2, 5.0]
+    record = {"seed": 42, "dataset": "boston", "files": {}, "fit_seconds": 1.0}
+    long_run = SimpleNamespace(history={"loss": train, "val_loss": val}, record=record,
+                               metrics={"mae": 3.9})  # fmt: skip
+    lab_record = {**record, "epochs_run": 10, "inputs": {"settings": {"epochs": 50}}}
+    lab_run = SimpleNamespace(record=lab_record, metrics={"mae": 3.1}, history={})
+    boston = SimpleNamespace(repeats={"cnn": [lab_run]})
+    t = Translator(Paths(tmp_path).locale, "en")
+    store = FigureStore(tmp_path / "cache", tmp_path / "figures", "en", "code")
+    exhibit = theory.early_stopping(t, store, {"epochs-300": [long_run]}, boston)
+    text = " ".join(exhibit.sentences)
+    assert "lowest at epoch 5 (8.0) and then turned up: at epoch 12 it was 11.0, 38% higher" in text
+    # Keras's rule: five epochs without a new best after epoch 5, so it stops at epoch 10
+    assert "would have stopped at epoch 10 and kept the weights of epoch 5" in text
+    assert "the best of the whole run" in text
+    assert "made the test error worse with every seed" in text  # 3.9 after 12 epochs vs 3.1
+    assert (tmp_path / "figures" / "theory-long-run.svg").exists()
