@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
 
 from nnlab import pipeline, runs
+from nnlab.experiments import design
 from nnlab.fsutil import sha256_file
 from nnlab.models import MODEL_NAMES
 from nnlab.results import read_run
@@ -70,6 +71,10 @@ def test_runs_json_lists_every_seed_done(quick_build, data_dir):
     result = run_nnlab(["runs", "--profile", "quick", "--json"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
+    trials = [row for row in rows if row["experiment"]]
+    assert {row["experiment"] for row in trials} == set(design.EXPERIMENTS)
+    assert all(row["status"] == "done" for row in trials), trials
+    rows = [row for row in rows if not row["experiment"]]
     assert [row["name"] for row in rows] == [name for name in MODEL_NAMES for _ in SEEDS]
     assert [Path(row["folder"]).name for row in rows] == [f"seed-{s}" for _ in MODEL_NAMES
                                                            for s in SEEDS]  # fmt: skip
@@ -219,8 +224,6 @@ def test_experiment_trials_are_cached_and_a_design_change_redoes_only_that_trial
     quick_build, data_dir, monkeypatch
 ):
     from dataclasses import replace
-
-    from nnlab.experiments import design
 
     monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
     chosen = pipeline.plan_experiments(quick_build, "quick", 42, "build")

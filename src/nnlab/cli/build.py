@@ -135,19 +135,31 @@ def train_command(
 @cli.command("runs")
 @_selection_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def runs_command(dataset, kind, profile, seed, seed_count, config_path, precision, as_json) -> None:
-    """List the runs a report would use, from one source, with their status and timings."""
+@_experiments_option
+def runs_command(
+    dataset, kind, profile, seed, seed_count, config_path, precision, as_json, experiments
+) -> None:
+    """List the runs a report would use, from one source, with their status and timings (the
+    experiments' trials after the lab's runs)."""
     chosen = selection(dataset, kind, profile, seed, seed_count, config_path, precision)
+    plans = [(item, None) for item in chosen.plans]
+    if experiments and not (dataset or kind):
+        trials = experiment_selection(profile, seed, chosen.source)
+        plans += [(item, item.trial.experiment) for item in trials.plans]
     for line in chosen.warnings():
         emit(line)
-    rows = [{**p.status.as_dict(), "source": chosen.source} for p in chosen.plans]
+    rows = [
+        {**item.status.as_dict(), "source": chosen.source, "experiment": experiment}
+        for item, experiment in plans
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     emit(f"runs from {chosen.root} ({chosen.source})")
     for row in rows:
-        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s, {row['epochs_run']} epochs"
-        click.echo(f"{row['name']:<11} {row['status']:<8} {extra}  {row['folder']}")
+        epochs = f", {row['epochs_run']} epochs" if row["epochs_run"] else ""
+        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s{epochs}"
+        click.echo(f"{row['name']:<19} {row['status']:<8} {extra}  {row['folder']}")
 
 
 # --- report ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Trial:
     fit_limit: int | None = None  # fit on the first N samples before the validation cut
     validate_each_epoch: bool = True  # else validated once, after training
     batch_sample: int = 0  # gradients: IMDB training reviews of full length in the batch
+    last_steps: int | None = None  # gradients: only the reviews' last N words (quick profile)
     seeds: int = 1  # how many seeds (the build's first seed, +1, …)
 
     @property
@@ -45,6 +46,7 @@ class Trial:
             "fit_limit": self.fit_limit,
             "validate_each_epoch": self.validate_each_epoch,
             "batch_sample": self.batch_sample,
+            "last_steps": self.last_steps,
         }
 
 
@@ -138,7 +140,8 @@ def trials(profile: str) -> list[Trial]:
             cell_variant(cell),
             imdb,
             method="gradients",
-            batch_sample=4 if quick else 32,
+            batch_sample=2 if quick else 32,
+            last_steps=60 if quick else None,
         )
         for cell in CELLS
     ]

@@ -50,7 +50,7 @@ def batch_curves(rows: list[dict], histories: dict[int, list[dict]], t, stacked=
 def long_run(histories: list[dict], marks: list[dict], t) -> str:
     """Training and validation loss over the long run (first seed bold, the others thin), the
     lowest validation loss and where EarlyStopping would have stopped (first seed)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 3.3), layout="constrained")
     for number, history in enumerate(histories):
         first = number == 0
         style = {"lw": 1.3 if first else 0.7, "alpha": 1.0 if first else 0.4}

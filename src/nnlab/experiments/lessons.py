@@ -31,11 +31,6 @@ def mean_sd(values: list[float]) -> dict:
     }
 
 
-def overlap(a: dict, b: dict) -> bool:
-    """Whether two groups' ranges over the seeds overlap."""
-    return a["low"] <= b["high"] and b["low"] <= a["high"]
-
-
 def early_stop(val_losses: list[float], patience: int = PATIENCE) -> dict | None:
     """Where Keras's EarlyStopping(monitor="val_loss", patience, restore_best_weights=True)
     would have stopped this history, and the epoch whose weights it would have kept (both
@@ -163,6 +158,7 @@ def capacity(trials: dict[str, list], lab_runs: dict[str, list]) -> list[dict]:
                 "name": name,
                 "params": record.get("params"),
                 "score": mean_sd([score(run) for run in scored]),
+                "by_seed": {run.record["seed"]: score(run) for run in scored},
                 "seeds": len(scored),
                 "histories": [run.history for run in scored if run.history],
             }
@@ -220,11 +216,15 @@ def validation_vs_test(lab_name: str, repeats: dict[str, list]) -> dict | None:
     chosen = pick(points, key=lambda p: p["val"])
     best_test = pick(points, key=lambda p: p["test"])
     ranked = sorted(points, key=lambda p: p["test"], reverse=higher_better)
+    sign = 1 if higher_better else -1
     return {
         "lab": lab_name,
         "metric": key,
         "points": points,
         "mean_difference": statistics.fmean(p["val"] - p["test"] for p in points),
+        # runs whose validation score flattered them (above the test score, or below for MAE)
+        "favourable": sum(sign * (p["val"] - p["test"]) > 0 for p in points),
+        "higher_better": higher_better,
         "chosen": chosen,
         "chosen_rank": ranked.index(chosen) + 1,
         "best_test": best_test,

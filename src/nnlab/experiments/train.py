@@ -18,6 +18,7 @@ import numpy as np
 from nnlab import models, preprocess
 from nnlab.config import PREDICT_BATCH_SIZE, split_sizes
 from nnlab.data import Dataset
+from nnlab.errors import NnlabError
 from nnlab.experiments.design import Trial
 from nnlab.tfload import load_keras
 from nnlab.training import _callbacks, read_history, seed_everything
@@ -154,11 +155,13 @@ def baseline_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     }
 
 
-def full_length_reviews(dataset: Dataset, count: int, limit: int | None) -> list[int]:
-    """The first `count` training reviews with at least the model's 300 words, so that every
-    time step holds a word (a shorter review would start with padding)."""
+def full_length_reviews(dataset: Dataset, count: int, limit: int | None, words: int) -> list[int]:
+    """The first `count` training reviews with at least `words` words, so that every time step
+    holds a word (a shorter review would start with padding)."""
     reviews = dataset.x_train[:limit]
-    found = [i for i, review in enumerate(reviews) if len(review) >= models.IMDB_MAXLEN]
+    found = [i for i, review in enumerate(reviews) if len(review) >= words]
+    if not found:
+        raise NnlabError(f"no IMDB training review has {words} words for the gradient probe")
     return found[:count]
 
 
@@ -184,8 +187,10 @@ def gradient_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     the embedded word at each position of a batch of reviews."""
     keras = load_keras()
     seed_everything(seed)
-    picked = full_length_reviews(dataset, trial.batch_sample, trial.settings.train_limit)
+    words = trial.last_steps or models.IMDB_MAXLEN
+    picked = full_length_reviews(dataset, trial.batch_sample, trial.settings.train_limit, words)
     x = preprocess.imdb_sequences([dataset.x_train[i] for i in picked])
+    x = x[:, -words:]  # the recurrent layers take sequences of any length
     y = np.asarray(dataset.y_train[picked], np.float32).reshape(-1, 1)
     model = models.build(trial.spec, trial.settings.learning_rate)
     embedding, *rest = model.layers

@@ -233,24 +233,24 @@ def calibration(lab: Lab, bins: int = 10) -> dict[str, dict]:
     return out
 
 
-def training_machines(labs: list[Lab]) -> dict:
-    """Where the runs were trained (from their run.json), grouped by machine: the same seed on
-    another CPU type, or with another TensorFlow thread count, gives other numbers, so the
-    report says how many CPU types there were."""
+def training_machines(labs: list[Lab], others: list[RunResult] = ()) -> dict:
+    """Where the runs (the labs' and `others`, the experiments' trials) were trained, from
+    their run.json, grouped by machine: the same seed on another CPU type, or with another
+    TensorFlow thread count, gives other numbers, so the report says how many CPU types there
+    were."""
     groups: dict[str, dict] = {}
-    for lab in labs:
-        for runs_of_kind in lab.repeats.values():
-            for run in runs_of_kind:
-                machine = run.record.get("machine")
-                facts = (
-                    {"cores": machine["cores"], "versions": machine["versions"],
-                     "threads": machine.get("tensorflow_threads")}
-                    if machine else None
-                )  # fmt: skip
-                cpu_type = provenance.cpu_type(machine)
-                key = json.dumps([cpu_type, facts], sort_keys=True)
-                group = groups.setdefault(key, {"cpu_type": cpu_type, "machine": facts, "runs": []})
-                group["runs"].append(f"{run.name} ({run.record.get('seed')})")
+    lab_runs = [run for lab in labs for runs in lab.repeats.values() for run in runs]
+    for run in [*lab_runs, *others]:
+        machine = run.record.get("machine")
+        facts = (
+            {"cores": machine["cores"], "versions": machine["versions"],
+             "threads": machine.get("tensorflow_threads")}
+            if machine else None
+        )  # fmt: skip
+        cpu_type = provenance.cpu_type(machine)
+        key = json.dumps([cpu_type, facts], sort_keys=True)
+        group = groups.setdefault(key, {"cpu_type": cpu_type, "machine": facts, "runs": []})
+        group["runs"].append(f"{run.name} ({run.record.get('seed')})")
     types = sorted({group["cpu_type"] for group in groups.values() if group["cpu_type"]})
     versions = next((g["machine"]["versions"] for g in groups.values() if g["machine"]), {})
     return {"groups": list(groups.values()), "cpu_types": types, "versions": versions}

@@ -75,7 +75,9 @@ def edition_context(
     notes = prose.render_notes(paths.notes, lang)
     for view in lab_views:
         view.notes = notes.get(view.name)
-    machines = ctx.training_machines(labs)
+    trials = [run for found in (experiments or {}).values() for runs in found.values()
+              for run in runs]  # fmt: skip
+    machines = ctx.training_machines(labs, trials)
     values = {
         "lang": lang,
         "t": t,

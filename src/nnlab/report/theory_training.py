@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import metrics
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import PATIENCE
@@ -34,8 +33,8 @@ def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
             small=t.num(small["batch_size"]),
             large=t.num(large["batch_size"]),
             ratio=t.num(ratio, 1),
-            small_s=t.num(small["epoch_seconds"], 2),
-            large_s=t.num(large["epoch_seconds"], 2),
+            small_s=t.num(small["epoch_seconds"], 3),
+            large_s=t.num(large["epoch_seconds"], 3),
             small_steps=t.num(small["steps"]),
             large_steps=t.num(large["steps"]),
             steps_ratio=t.num(steps_ratio, 0),
@@ -43,7 +42,9 @@ def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
     ]
     ranked = sorted(rows, key=lambda row: row["final_val"]["mean"])
     best, runner_up, worst = ranked[0], ranked[1], ranked[-1]
-    clear = not lessons.overlap(best["final_val"], runner_up["final_val"])
+    # paired by seed (the runs list their seeds in the same order): ahead with every seed
+    pairs = zip(best["final_val"]["values"], runner_up["final_val"]["values"], strict=True)
+    clear = all(mine < theirs for mine, theirs in pairs)
     sentences.append(
         t(
             "exp:batch:loss-clear" if clear else "exp:batch:loss-overlap",
@@ -80,7 +81,7 @@ def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
                 t.num(r["batch_size"]),
                 t.num(r["steps"]),
                 t.num(r["updates"]),
-                t.num(r["epoch_seconds"], 2),
+                t.num(r["epoch_seconds"], 3),
                 spread(t, r["final_val"], 1),
             ]
             for r in rows
@@ -154,6 +155,12 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
         lab = lessons.mean_sd([row["lab_test"] for row in paired])
         lower = [row["test"] < row["lab_test"] for row in paired]
         verdict = "better" if all(lower) else "worse" if not any(lower) else "mixed"
+        capped = all(row["lab_epochs"] == row["lab_max"] for row in paired)
+        lab_stop = t(
+            "exp:early:lab-capped" if capped else "exp:early:lab-stopped",
+            lab_epochs=t.num(np.mean([row["lab_epochs"] for row in paired]), 0),
+            lab_max=t.num(paired[0]["lab_max"]),
+        )
         sentences.append(
             t(
                 "exp:early:test",
@@ -161,8 +168,7 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
                 count=t.num(len(paired)),
                 long=t.num(long["mean"], 2),
                 lab=t.num(lab["mean"], 2),
-                lab_epochs=t.num(np.mean([row["lab_epochs"] for row in paired]), 0),
-                lab_max=t.num(paired[0]["lab_max"]),
+                lab_stop=lab_stop,
                 verdict=t(f"exp:early:test-{verdict}"),
             )
         )
@@ -190,20 +196,22 @@ def validation(t, store: FigureStore, labs: list[ctx.Lab]) -> Exhibit | None:
         return None
     sentences = []
     for item in found:
-        higher_better = metrics.task_of(item["lab"]) == "classification"
-        optimistic = (item["mean_difference"] > 0) == higher_better
         percent = item["metric"] == "accuracy"
-        difference = abs(item["mean_difference"])
+        difference = item["mean_difference"]
+        flattering = (difference > 0) == item["higher_better"]
+        against = item["count"] - item["favourable"]
         chosen = item["chosen"]
         sentences.append(
             t(
-                "exp:val:optimistic" if optimistic else "exp:val:pessimistic",
+                "exp:val:compare" if flattering else "exp:val:compare-against",
                 lab=t(f"lab-name:{item['lab']}"),
-                count=t.num(item["count"]),
                 metric=t(f"exp:val:metric:{item['metric']}"),
-                difference=t.num(100 * difference if percent else difference, 2)
+                difference=t.num(abs(difference) * (100 if percent else 1), 2)
                 + " "
                 + t(f"exp:val:unit:{item['metric']}"),
+                direction=t("exp:val:higher" if difference > 0 else "exp:val:lower"),
+                count=t.num(item["favourable"] if flattering else against),
+                total=t.num(item["count"]),
             )
             + " "
             + t(
