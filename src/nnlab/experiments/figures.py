@@ -104,7 +104,7 @@ def data_sizes(rows: list[dict], t, stacked=False) -> str:
 
 def capacity(rows: list[dict], t) -> str:
     """Test MAE per model, small to large: a bar at the mean, each seed a dot."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.0), layout="constrained")
     positions = np.arange(len(rows))[::-1]
     for y, row in zip(positions, rows, strict=True):
         ax.barh(y, row["score"]["mean"], color=row["color"], alpha=0.8, height=0.6)

@@ -181,6 +181,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
             for row in rows
         ],
         "align": ["text", "num", "num", "num", "text"],
+        "name": "capacity",  # short headers that must not wrap (print.css, screen.css)
     }
     drawn_from = [inputs(trials), inputs(boston.repeats)]
     figures = {
