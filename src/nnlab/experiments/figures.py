@@ -3,6 +3,8 @@ lab charts' conventions (nnlab.figures: colours, number format, legends below)."
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
@@ -10,6 +12,8 @@ from matplotlib.lines import Line2D
 from nnlab.figures import COLORS, legend_below, number_ticks, panels, to_svg
 
 SERIES = plt.get_cmap("viridis")
+NARROW = 4.8  # inches: a one-panel chart's width for a phone's screen, as figures.panels
+LABEL_WIDTH = 20  # characters per line of a bar label on a phone
 
 
 def _series_colors(count: int) -> list:
@@ -47,10 +51,16 @@ def batch_curves(rows: list[dict], histories: dict[int, list[dict]], t, stacked=
     return to_svg(fig)
 
 
-def long_run(histories: list[dict], marks: list[dict], t) -> str:
+def _figure(narrow: bool, width: float, height: float):
+    """One panel, `width` wide, or as wide as a phone shows it (`narrow`) so its text stays
+    legible there."""
+    return plt.subplots(figsize=(min(width, NARROW), height), layout="constrained")
+
+
+def long_run(histories: list[dict], marks: list[dict], t, narrow=False) -> str:
     """Training and validation loss over the long run (first seed bold, the others thin), the
     lowest validation loss and where EarlyStopping would have stopped (first seed)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.3), layout="constrained")
+    fig, ax = _figure(narrow, 7.5, 3.3)
     for number, history in enumerate(histories):
         first = number == 0
         style = {"lw": 1.3 if first else 0.7, "alpha": 1.0 if first else 0.4}
@@ -102,9 +112,9 @@ def data_sizes(rows: list[dict], t, stacked=False) -> str:
     return to_svg(fig)
 
 
-def capacity(rows: list[dict], t) -> str:
+def capacity(rows: list[dict], t, narrow=False) -> str:
     """Test MAE per model, small to large: a bar at the mean, each seed a dot."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.0), layout="constrained")
+    fig, ax = _figure(narrow, 7.5, (0.6 if narrow else 0.42) * len(rows) + 1.0)
     positions = np.arange(len(rows))[::-1]
     for y, row in zip(positions, rows, strict=True):
         ax.barh(y, row["score"]["mean"], color=row["color"], alpha=0.8, height=0.6)
@@ -124,17 +134,18 @@ def capacity(rows: list[dict], t) -> str:
             va="center",
             fontsize=8,
         )
-    ax.set_yticks(positions, [row["label"] for row in rows])
+    labels = [textwrap.fill(row["label"], LABEL_WIDTH) if narrow else row["label"] for row in rows]
+    ax.set_yticks(positions, labels)
     ax.set_xlabel(t("test MAE (thousand USD)"))
     ax.margins(x=0.12)
     number_ticks(ax, t, "x")
     return to_svg(fig)
 
 
-def gradients(norms: dict[str, np.ndarray], t) -> str:
+def gradients(norms: dict[str, np.ndarray], t, narrow=False) -> str:
     """The gradient's norm at each word, relative to the last word, against the number of
     steps back from the last word (log scale)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
+    fig, ax = _figure(narrow, 7.5, 3.6)
     for color, (cell, values) in zip(_series_colors(len(norms)), norms.items(), strict=True):
         values = np.asarray(values, dtype=float)
         back = values[::-1] / values[-1]

@@ -184,9 +184,9 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
         "name": "capacity",  # short headers that must not wrap (print.css, screen.css)
     }
     drawn_from = [inputs(trials), inputs(boston.repeats)]
-    figures = {
-        "capacity": store.get("theory-capacity", drawn_from, lambda: charts.capacity(rows, t))
-    }
+    figures = two_ways(
+        store, "capacity", drawn_from, lambda narrow: charts.capacity(rows, t, narrow)
+    )
     return Exhibit("capacity", figures, sentences, table, {}, seconds(trials))
 
 
@@ -236,11 +236,9 @@ def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
     sentences.append(
         t("exp:grad:gates" if gated else "exp:grad:no-gates", worst=order[0], best=order[-1])
     )
-    figures = {
-        "gradients": store.get(
-            "theory-gradients", inputs(trials), lambda: charts.gradients(norms, t)
-        )
-    }
+    figures = two_ways(
+        store, "gradients", inputs(trials), lambda narrow: charts.gradients(norms, t, narrow)
+    )
     layers = next(iter(trials.values()))[0].record["inputs"]["spec"]["layers"]
     recurrent = [args["units"] for kind, args in layers if kind in CELLS]
     values = {

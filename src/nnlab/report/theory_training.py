@@ -172,13 +172,13 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
                 verdict=t(f"exp:early:test-{verdict}"),
             )
         )
-    figures = {
-        "long-run": store.get(
-            "theory-long-run",
-            inputs(trials),
-            lambda: charts.long_run([run.history for run in runs], rows, t),
-        )
-    }
+    histories = [run.history for run in runs]
+    figures = two_ways(
+        store,
+        "long-run",
+        inputs(trials),
+        lambda narrow: charts.long_run(histories, rows, t, narrow),
+    )
     return Exhibit(
         "early-stopping",
         figures,
