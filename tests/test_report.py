@@ -391,8 +391,9 @@ def test_no_edition_mentions_the_tool_outside_the_appendix(rendered, lang):
 
 
 def test_two_panel_charts_are_stacked_for_phones(rendered):
-    """A phone gets each two-panel chart with its panels one above the other (taller than
-    wide), so its text is not shrunk to half the screen's width; the PDF gets the wide one."""
+    """A phone gets each two-panel chart with its panels one above the other, and each wide
+    chart redrawn narrow: all in portrait (taller than wide), so their text is not shrunk to
+    half the screen's width; the PDF gets the wide ones."""
     html = (rendered / "site" / "vi" / "index.html").read_text(encoding="utf-8")
     phones = re.findall(r'<source media="\(max-width: 40rem\)" srcset="([^"]+)">', html)
     assert len(phones) >= 7  # curves ×3, confusion ×2, probabilities, diagnostics

@@ -52,9 +52,11 @@ def batch_curves(rows: list[dict], histories: dict[int, list[dict]], t, stacked=
 
 
 def _figure(narrow: bool, width: float, height: float):
-    """One panel, `width` wide, or as wide as a phone shows it (`narrow`) so its text stays
-    legible there."""
-    return plt.subplots(figsize=(min(width, NARROW), height), layout="constrained")
+    """One panel, `width` × `height`, or for a phone (`narrow`) as wide as its screen shows it
+    and in portrait, so its text stays legible there."""
+    if narrow:
+        return plt.subplots(figsize=(NARROW, max(height, NARROW * 1.1)), layout="constrained")
+    return plt.subplots(figsize=(width, height), layout="constrained")
 
 
 def long_run(histories: list[dict], marks: list[dict], t, narrow=False) -> str:
