@@ -13,10 +13,11 @@ import numpy as np
 
 from nnlab import handmade, metrics, runs
 from nnlab.errors import NnlabError
+from nnlab.experiments.train import GRADIENTS
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.training import read_history
 
-FROZEN_FILES = ("history.csv", "predictions.npz", "gradients.npz")
+FROZEN_FILES = ("history.csv", "predictions.npz", GRADIENTS)
 
 
 @dataclass

@@ -15,8 +15,6 @@ from nnlab.config import TrainSettings, settings_for, split_sizes
 from nnlab.models import SPECS, ModelSpec
 
 EXPERIMENTS = ("batch-size", "early-stopping", "data-size", "capacity", "gradients")
-# Training methods: a Keras fit, a scikit-learn baseline, or one backward pass (no training).
-METHODS = ("fit", "linear-regression", "gradient-boosting", "gradients")
 PATIENCE = 5  # the lab's EarlyStopping patience, replayed on the long run's history
 # The data-size experiment gives every size about the same number of weight updates, so a
 # small set is fitted for many epochs (as long as it takes to memorise it) and the largest
@@ -30,7 +28,7 @@ class Trial:
     name: str  # the trial's folder in the experiments' namespace
     spec: ModelSpec
     settings: TrainSettings
-    method: str = "fit"
+    method: str = "fit"  # or "linear-regression", "gradient-boosting", "gradients"
     fit_limit: int | None = None  # fit on the first N samples before the validation cut
     validate_each_epoch: bool = True  # else validated once, after training
     batch_sample: int = 0  # gradients: IMDB training reviews of full length in the batch

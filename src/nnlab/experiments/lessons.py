@@ -12,6 +12,7 @@ import numpy as np
 
 from nnlab import metrics
 from nnlab.experiments.design import PATIENCE
+from nnlab.stats import seed_summary
 
 # A loss that ends more than this share above its minimum has clearly turned up.
 TURN_UP = 0.05
@@ -20,15 +21,9 @@ VANISHED = 0.01
 
 
 def mean_sd(values: list[float]) -> dict:
+    """stats.seed_summary (mean, sample sd) with the seeds' range and values."""
     values = [float(v) for v in values]
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return {
-        "mean": statistics.fmean(values),
-        "sd": sd,
-        "low": min(values),
-        "high": max(values),
-        "values": values,
-    }
+    return {**seed_summary(values), "low": min(values), "high": max(values), "values": values}
 
 
 def early_stop(val_losses: list[float], patience: int = PATIENCE) -> dict | None:
@@ -160,7 +155,7 @@ def capacity(trials: dict[str, list], lab_runs: dict[str, list]) -> list[dict]:
                 "score": mean_sd([score(run) for run in scored]),
                 "by_seed": {run.record["seed"]: score(run) for run in scored},
                 "seeds": len(scored),
-                "histories": [run.history for run in scored if run.history],
+                "runs": scored,
             }
         )
     return rows
@@ -214,7 +209,6 @@ def validation_vs_test(lab_name: str, repeats: dict[str, list]) -> dict | None:
         return None
     pick = max if higher_better else min
     chosen = pick(points, key=lambda p: p["val"])
-    best_test = pick(points, key=lambda p: p["test"])
     ranked = sorted(points, key=lambda p: p["test"], reverse=higher_better)
     sign = 1 if higher_better else -1
     return {
@@ -227,6 +221,5 @@ def validation_vs_test(lab_name: str, repeats: dict[str, list]) -> dict | None:
         "higher_better": higher_better,
         "chosen": chosen,
         "chosen_rank": ranked.index(chosen) + 1,
-        "best_test": best_test,
         "count": len(points),
     }

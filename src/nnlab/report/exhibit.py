@@ -15,7 +15,6 @@ class Exhibit:
     sentences: list[str]  # what it showed, computed
     table: dict | None = None  # {"header": [...], "rows": [[...]]}, cells already formatted
     values: dict = field(default_factory=dict)  # numbers the template's fixed text names
-    training_seconds: float = 0.0  # its trials' training time, summed
 
 
 def inputs(trials: dict[str, list]) -> list:
@@ -29,14 +28,10 @@ def two_ways(store: FigureStore, name: str, inputs, draw) -> dict[str, str]:
     }
 
 
-def seconds(trials: dict[str, list]) -> float:
-    return sum(run.record.get("fit_seconds", 0.0) for runs in trials.values() for run in runs)
-
-
 def spread(t, stats: dict, digits: int = 2) -> str:
     if len(stats["values"]) < 2:
         return t.num(stats["mean"], digits)
-    return f"{t.num(stats['mean'], digits)} ± {t.num(stats['sd'], digits)}"
+    return f"{t.num(stats['mean'], digits)} ± {t.num(stats['std'], digits)}"
 
 
 def listed(t, items: list[str]) -> str:

@@ -8,14 +8,14 @@ import math
 
 import numpy as np
 
-from nnlab import diagnose
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import CELLS, UPDATES
 from nnlab.experiments.train import GRADIENTS, TRAIN_EVALUATION_CAP
 from nnlab.report import context as ctx
+from nnlab.report import findings
 from nnlab.report.assets import FigureStore
-from nnlab.report.exhibit import Exhibit, inputs, listed, seconds, spread, two_ways
+from nnlab.report.exhibit import Exhibit, inputs, listed, spread, two_ways
 
 # A fitted-set accuracy this far below the smallest set's: the larger set was not memorised.
 UNMEMORISED = 0.01
@@ -86,7 +86,7 @@ def data_size(t, store: FigureStore, trials: dict[str, list], profile: str) -> E
         "cap": TRAIN_EVALUATION_CAP,
         "sizes": listed(t, [t.num(row["size"]) for row in rows]),
     }
-    return Exhibit("data-size", figures, sentences, table, values, seconds(trials))
+    return Exhibit("data-size", figures, sentences, table, values)
 
 
 # Capacity rows, from the smallest network to the largest (by parameters), then the boosted
@@ -109,7 +109,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
         if name in found
     ]
     mean = {row["name"]: row["score"]["mean"] for row in rows}
-    linear_epochs = np.mean([len(h["loss"]) for h in found["linear"]["histories"]])
+    linear_epochs = np.mean([run.record["epochs_run"] for run in found["linear"]["runs"]])
     sentences = [
         t(
             "exp:capacity:linear-undertrained"
@@ -187,7 +187,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
     figures = two_ways(
         store, "capacity", drawn_from, lambda narrow: charts.capacity(rows, t, narrow)
     )
-    return Exhibit("capacity", figures, sentences, table, {}, seconds(trials))
+    return Exhibit("capacity", figures, sentences, table)
 
 
 def _placed(value: float, scores: dict) -> str:
@@ -198,13 +198,11 @@ def _placed(value: float, scores: dict) -> str:
 
 
 def _verdict(t, row: dict) -> str:
-    """The first seed's fitting diagnosis, for a network trained by epochs."""
-    if not row["histories"]:
-        return "—"
-    history = row["histories"][0]
-    epochs = len(history["loss"])
-    found = diagnose.fitting(history, epochs, None)
-    return t("verdict-name:" + found["verdict"])
+    """The first seed's fitting diagnosis (the lab's rule), for a network trained by epochs."""
+    first = row["runs"][0]
+    if not first.history:
+        return "—"  # a scikit-learn baseline: no epochs
+    return t("verdict-name:" + findings.fitting(first, "regression")["verdict"])
 
 
 def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
@@ -248,4 +246,4 @@ def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
         "layers": len(recurrent),
         "units": recurrent[0],
     }
-    return Exhibit("gradients", figures, sentences, None, values, seconds(trials))
+    return Exhibit("gradients", figures, sentences, None, values)

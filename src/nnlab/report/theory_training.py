@@ -11,7 +11,7 @@ from nnlab.experiments import lessons
 from nnlab.experiments.design import PATIENCE
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
-from nnlab.report.exhibit import Exhibit, inputs, seconds, spread, two_ways
+from nnlab.report.exhibit import Exhibit, inputs, spread, two_ways
 
 
 def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
@@ -99,7 +99,7 @@ def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
         "n_fit": small["n_fit"],
         "count": len(rows),
     }
-    return Exhibit("batch-size", figures, sentences, table, values, seconds(trials))
+    return Exhibit("batch-size", figures, sentences, table, values)
 
 
 def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) -> Exhibit:
@@ -185,7 +185,6 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
         sentences,
         None,
         {"epochs": first["epochs"], "seeds": len(rows), "patience": PATIENCE},
-        seconds(trials),
     )
 
 
