@@ -63,11 +63,15 @@ def _experiments_option(function):
     )(function)  # fmt: skip
 
 
-def experiment_selection(profile, seed, source, fetch=False):
-    """The experiments' trials, from the run source `source` ("build" or "frozen")."""
+def experiment_selections(wanted, dataset, kind, profile, seed, source, fetch=False) -> list:
+    """The experiments' trials from the run source `source` ("build" or "frozen"), as a list of
+    one selection; none when left out (--no-experiments) or when only a subset of the labs is
+    asked for (--dataset, --model)."""
     from nnlab import pipeline
 
-    return pipeline.plan_experiments(build_dir(), profile, seed, source, fetch)
+    if not wanted or dataset or kind:
+        return []
+    return [pipeline.plan_experiments(build_dir(), profile, seed, source, fetch)]
 
 
 def _training_options(function):
@@ -106,8 +110,9 @@ def _train(
             fetch=True,
         )
         selections = [chosen]
-        if experiments and not (dataset or kind):
-            selections.append(experiment_selection(profile, seed, "build", fetch=True))
+        selections += experiment_selections(
+            experiments, dataset, kind, profile, seed, "build", fetch=True
+        )
         trained = pipeline.train_missing(selections, workers, echo=emit, quiet=quiet)
         pipeline.price_handmade(chosen, echo=emit)
         if then is not None:
@@ -143,8 +148,7 @@ def runs_command(
     experiments' trials after the lab's runs)."""
     chosen = selection(dataset, kind, profile, seed, seed_count, config_path, precision)
     plans = [(item, None) for item in chosen.plans]
-    if experiments and not (dataset or kind):
-        trials = experiment_selection(profile, seed, chosen.source)
+    for trials in experiment_selections(experiments, dataset, kind, profile, seed, chosen.source):
         plans += [(item, item.trial.experiment) for item in trials.plans]
     for line in chosen.warnings():
         emit(line)
@@ -186,10 +190,11 @@ def _render(chosen, config_path, lang, fmt, experiments: bool) -> None:
     for line in chosen.warnings():
         emit(line)
     build = build_dir()
-    shown = None
-    if experiments:
-        first_seed = min(item.seed for item in chosen.plans)
-        shown = experiment_selection(chosen.profile, first_seed, chosen.source)
+    first_seed = min(item.seed for item in chosen.plans)
+    found = experiment_selections(
+        experiments, None, None, chosen.profile, first_seed, chosen.source
+    )
+    shown = found[0] if found else None
     timings = make_report(build, chosen, langs, formats, report_config, emit, shown)
     for key, seconds in timings["stages"].items():
         emit(f"  {key}: {seconds:.1f}s")
@@ -256,8 +261,7 @@ def freeze_command(
             dataset, kind, profile, seed, seed_count, config_path, precision, source="build"
         )
         selections = [chosen]
-        if experiments and not (dataset or kind):
-            selections.append(experiment_selection(profile, seed, "build"))
+        selections += experiment_selections(experiments, dataset, kind, profile, seed, "build")
         copied = freeze(build_dir(), selections, target)
     click.echo(f"{len(copied)} run(s) frozen into {target}")
 
