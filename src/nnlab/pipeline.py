@@ -118,13 +118,17 @@ def plan(
     overrides = overrides or {}
     source, root = source_root(build, profile, source)
     checksums: dict[str, str | None] = {}
+    codes: dict[str, str] = {}  # parsing the training code's syntax trees once per dataset
     plans = []
     for spec in specs:
         if spec.dataset not in checksums:
             checksums[spec.dataset] = dataset_checksum(spec.dataset, fetch)
+            codes[spec.dataset] = runs.training_code(spec.dataset)
         settings = settings_for(spec.dataset, profile, overrides.get(spec.name))
         for seed in seeds:
-            inputs = runs.run_inputs(spec, settings, checksums[spec.dataset], seed)
+            inputs = runs.run_inputs(
+                spec, settings, checksums[spec.dataset], seed, codes[spec.dataset]
+            )
             path = runs.run_path(root, profile, spec.name, seed, settings.precision)
             state = runs.status(path, spec.name, inputs)
             plans.append(Plan(spec, settings, seed, path, state, inputs))
@@ -139,14 +143,18 @@ def plan_experiments(
     or "frozen", as the lab runs it goes with: never a mix)."""
     root = build / "runs" if source == "build" else runs.FROZEN_ROOT
     checksums: dict[str, str | None] = {}
+    codes: dict[str, str] = {}  # parsing the trainers' syntax trees once per dataset
     plans = []
     for trial in design.trials(profile):
         dataset = trial.spec.dataset
         if dataset not in checksums:
             checksums[dataset] = dataset_checksum(dataset, fetch)
+            codes[dataset] = runs.trial_code(dataset)
         for seed in range(first_seed, first_seed + trial.seeds):
-            inputs = runs.run_inputs(trial.spec, trial.settings, checksums[dataset], seed)
-            inputs.update(code=runs.trial_code(dataset), design=trial.design)
+            inputs = runs.run_inputs(
+                trial.spec, trial.settings, checksums[dataset], seed, codes[dataset]
+            )
+            inputs["design"] = trial.design
             path = runs.run_path(root, design.namespace(profile), trial.name, seed)
             state = runs.status(path, trial.name, inputs)
             plans.append(

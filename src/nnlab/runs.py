@@ -53,16 +53,18 @@ def trial_code(dataset: str) -> str:
 
 
 def run_inputs(
-    spec: models.ModelSpec, settings: TrainSettings, data_checksum: str | None, seed: int
-) -> dict:
+    spec: models.ModelSpec, settings: TrainSettings, data_checksum: str | None, seed: int,
+    code: str | None = None,
+) -> dict:  # fmt: skip
     """What the run depends on; `data_checksum` None where the data is not cached here (it is
-    then not compared)."""
+    then not compared); `code` the digest of the code that trains it (training_code or
+    trial_code, computed once per dataset by a planner), else the lab's training code."""
     return {
         "spec": json.loads(json.dumps(spec.as_dict())),  # tuples as lists, as run.json has them
         "settings": settings.as_dict(),
         "data_sha256": data_checksum,
         "seed": seed,
-        "code": training_code(spec.dataset),
+        "code": code or training_code(spec.dataset),
     }
 
 
