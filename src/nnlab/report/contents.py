@@ -15,7 +15,8 @@ from dataclasses import dataclass
 class Section:
     id: str  # anchor; a lab section's anchor is "<lab>-<id>"
     title: str  # catalog message id
-    # the experiments shown after the section's text (report/theory.py, templates/theory/)
+    # its experiments (report/theory.py, templates/theory/), each at its marker line in the
+    # section's text (<!-- experiment:NAME -->), else after the text
     experiments: tuple[str, ...] = ()
 
 

@@ -11,7 +11,7 @@ from nnlab.report.assets import FigureStore
 @dataclass
 class Exhibit:
     name: str  # the experiment; its template is templates/theory/<name>.html
-    figures: dict[str, str]  # chart name → URL; a two-panel chart also as "<name>-phone"
+    figures: dict[str, str]  # chart name → URL, and "<name>-phone" its variant for phones
     sentences: list[str]  # what it showed, computed
     table: dict | None = None  # {"header": [...], "rows": [[...]]}, cells already formatted
     values: dict = field(default_factory=dict)  # numbers the template's fixed text names
