@@ -47,14 +47,20 @@ def fitting_sentence(t, model: str, found: dict, patience) -> str:
     return t(f"fit:{verdict}", **values)
 
 
+def verdict_counts(t, runs: list, task: str) -> str:
+    """How runs' diagnoses split, in the rules' order, e.g. "good fit 2, overfitting 1"."""
+    counts = Counter(fitting(run, task)["verdict"] for run in runs)
+    return ", ".join(
+        f"{t('verdict-name:' + v)} {counts[v]}" for v in diagnose.VERDICTS if counts[v]
+    )
+
+
 def fitting_counts(t, lab: ctx.Lab, kind: str) -> str | None:
     """How the seeds' diagnoses split, e.g. "over 3 seeds: good fit 2, overfitting 1"."""
     runs = [run for run in lab.repeats[kind] if run.history]
     if len(runs) < 2:
         return None
-    counts = Counter(fitting(run, lab.task)["verdict"] for run in runs)
-    parts = [f"{t('verdict-name:' + v)} {counts[v]}" for v in diagnose.VERDICTS if counts[v]]
-    return t("fit:seeds", model=NAMES[kind], n=len(runs), counts=", ".join(parts))
+    return t("fit:seeds", model=NAMES[kind], n=len(runs), counts=verdict_counts(t, runs, lab.task))
 
 
 def curves(t, lab: ctx.Lab) -> list[str]:

@@ -198,11 +198,14 @@ def _placed(value: float, scores: dict) -> str:
 
 
 def _verdict(t, row: dict) -> str:
-    """The first seed's fitting diagnosis (the lab's rule), for a network trained by epochs."""
-    first = row["runs"][0]
-    if not first.history:
+    """How the seeds' fitting diagnoses split (the lab's rule), for a network trained by
+    epochs; one seed: its diagnosis."""
+    runs = [run for run in row["runs"] if run.history]
+    if not runs:
         return "—"  # a scikit-learn baseline: no epochs
-    return t("verdict-name:" + findings.fitting(first, "regression")["verdict"])
+    if len(runs) == 1:
+        return t("verdict-name:" + findings.fitting(runs[0], "regression")["verdict"])
+    return findings.verdict_counts(t, runs, "regression")
 
 
 def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
