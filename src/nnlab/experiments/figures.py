@@ -134,7 +134,7 @@ def capacity(rows: list[dict], t, narrow=False) -> str:
             xytext=(5, 0),
             textcoords="offset points",
             va="center",
-            fontsize=8,
+            fontsize=9 if narrow else 8,
         )
     labels = [textwrap.fill(row["label"], LABEL_WIDTH) if narrow else row["label"] for row in rows]
     ax.set_yticks(positions, labels)

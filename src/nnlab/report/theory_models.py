@@ -118,6 +118,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
             net=t.num(mean["linear"], 2),
             exact=t.num(mean["linear-regression"], 2),
             epochs=t.num(linear_epochs, 0),
+            diagnosis=_verdict(t, found["linear"]),
         )
     ]
     wide, lab = found["wide-cnn"], found.get("lab-cnn")
