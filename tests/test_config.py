@@ -221,7 +221,9 @@ def test_bad_value_names_the_line_of_its_own_table(tmp_path):
 
 def test_seed_count_from_the_file(tmp_path):
     assert projectconfig.load(write(tmp_path, "seeds = 5\n")).seeds == 5
-    assert projectconfig.load(write(tmp_path, "[report]\n")).seeds == config.DEFAULT_SEED_COUNT
+    assert projectconfig.load(write(tmp_path, "[report]\n")).seeds is None
+    assert config.seeds_for("boston", 42, None) == list(range(42, 52))
+    assert config.seeds_for("mnist", 42, 2) == [42, 43]
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "2.5", "true", '"3"'])

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nnlab import diagnose
+from nnlab.training import read_history
 
 
 def history(loss, val_loss):
@@ -41,7 +44,7 @@ BOSTON_CNN = history(
 
 
 def test_a_rise_of_a_fifth_after_the_best_epoch_is_overfitting_from_the_next_epoch():
-    result = diagnose.fitting(OVERFIT, epochs_budget=20, collapse=None)
+    result = diagnose.fitting(OVERFIT, epochs_budget=20, failure=None)
     assert result["verdict"] == "overfitting"
     assert (result["best_epoch"], result["from_epoch"], result["epochs_run"]) == (5, 6, 8)
     assert result["rise"] == pytest.approx(0.09)
@@ -51,19 +54,19 @@ def test_a_rise_of_a_fifth_after_the_best_epoch_is_overfitting_from_the_next_epo
 
 def test_a_wiggle_below_the_noise_margin_is_not_overfitting():
     wiggle = history(OVERFIT["loss"], [1.0, 0.8, 0.6, 0.5, 0.45, 0.459, 0.455, 0.458])  # +1.8 %
-    result = diagnose.fitting(wiggle, epochs_budget=20, collapse=None)
+    result = diagnose.fitting(wiggle, epochs_budget=20, failure=None)
     assert result["verdict"] == "good-fit"
     assert result["from_epoch"] is None
 
 
 def test_a_rise_while_training_loss_rises_too_is_not_overfitting():
     both_rise = history([1.0, 0.7, 0.5, 0.4, 0.35, 0.4, 0.45, 0.5], OVERFIT["val_loss"])
-    assert diagnose.fitting(both_rise, epochs_budget=20, collapse=None)["verdict"] == "good-fit"
+    assert diagnose.fitting(both_rise, epochs_budget=20, failure=None)["verdict"] == "good-fit"
 
 
 def test_best_epoch_at_the_end_of_the_whole_budget_is_still_improving():
     falling = history([1.0, 0.8, 0.6, 0.5, 0.42, 0.36], [1.1, 0.9, 0.7, 0.6, 0.52, 0.45])
-    result = diagnose.fitting(falling, epochs_budget=6, collapse=None)
+    result = diagnose.fitting(falling, epochs_budget=6, failure=None)
     assert result["verdict"] == "still-improving"
     assert result["best_epoch"] == result["epochs_run"] == 6
 
@@ -71,48 +74,48 @@ def test_best_epoch_at_the_end_of_the_whole_budget_is_still_improving():
 def test_a_flat_tiny_gap_plateau_is_a_good_fit_even_if_its_minimum_falls_last():
     loss = [0.6, 0.2, 0.1, 0.08, 0.0772, 0.0771, 0.0770, 0.0771, 0.0770, 0.0770]
     val = [0.2, 0.1, 0.08, 0.0775, 0.0774, 0.0775, 0.0774, 0.0775, 0.0774, 0.0773]  # gap 0.0003
-    result = diagnose.fitting(history(loss, val), epochs_budget=10, collapse=None)
+    result = diagnose.fitting(history(loss, val), epochs_budget=10, failure=None)
     assert result["verdict"] == "good-fit"
     assert result["final_gap"]["last"] == pytest.approx(0.0003)
 
 
 def test_real_mnist_lstm_with_no_train_validation_gap_is_not_overfitting():
-    result = diagnose.fitting(MNIST_LSTM, epochs_budget=5, collapse=None)
+    result = diagnose.fitting(MNIST_LSTM, epochs_budget=5, failure=None)
     assert result["verdict"] != "overfitting"
     assert result["best_epoch"] == 4
 
 
 def test_real_boston_cnn_best_at_48_of_50_is_still_improving():
-    result = diagnose.fitting(BOSTON_CNN, epochs_budget=50, collapse=None)
+    result = diagnose.fitting(BOSTON_CNN, epochs_budget=50, failure=None)
     assert result["verdict"] == "still-improving"
     assert (result["best_epoch"], result["epochs_run"]) == (48, 50)
 
 
 def test_the_same_curve_cut_short_by_early_stopping_is_not_still_improving():
-    result = diagnose.fitting(BOSTON_CNN, epochs_budget=100, collapse=None)
+    result = diagnose.fitting(BOSTON_CNN, epochs_budget=100, failure=None)
     assert result["verdict"] == "good-fit"
 
 
 def test_a_collapsed_run_is_failed_whatever_its_curves_say():
-    result = diagnose.fitting(OVERFIT, epochs_budget=20, collapse="mean")
-    assert (result["verdict"], result["failure"], result["from_epoch"]) == ("failed", "mean", None)
+    result = diagnose.fitting(OVERFIT, epochs_budget=20, failure="plateau")
+    assert (result["verdict"], result["failure"], result["from_epoch"]) == ("failed", "plateau", None)
     assert result["best_epoch"] == 5  # the numbers are still there for the report
 
 
 def test_a_non_finite_loss_is_failed():
     diverged = history([1.0, 2.0, math.nan], [1.0, 3.0, math.inf])
-    result = diagnose.fitting(diverged, epochs_budget=10, collapse=None)
-    assert (result["verdict"], result["failure"]) == ("failed", "non-finite-loss")
+    result = diagnose.fitting(diverged, epochs_budget=10, failure=None)
+    assert (result["verdict"], result["failure"]) == ("failed", "diverged")
 
 
 def test_losses_that_barely_move_are_underfitting():
     flat = history([0.70, 0.69, 0.69, 0.68, 0.69], [0.70, 0.69, 0.695, 0.69, 0.692])
-    assert diagnose.fitting(flat, epochs_budget=5, collapse=None)["verdict"] == "underfitting"
+    assert diagnose.fitting(flat, epochs_budget=5, failure=None)["verdict"] == "underfitting"
 
 
 def test_underfitting_outranks_still_improving():
     creeping = history([0.70, 0.69, 0.68, 0.67, 0.66], [0.70, 0.69, 0.68, 0.67, 0.66])
-    assert diagnose.fitting(creeping, epochs_budget=5, collapse=None)["verdict"] == "underfitting"
+    assert diagnose.fitting(creeping, epochs_budget=5, failure=None)["verdict"] == "underfitting"
 
 
 finite = st.floats(min_value=0, max_value=1e6, allow_nan=False)
@@ -124,7 +127,7 @@ curve_pairs = st.integers(1, 30).flatmap(
 @given(
     curve_pairs,
     st.integers(1, 60),
-    st.sampled_from([None, "mean", "one-class"]),
+    st.sampled_from([None, *diagnose.FAILURE_CAUSES]),
 )
 def test_fitting_always_gives_one_verdict_and_consistent_numbers(curves, budget, collapse):
     loss, val = curves
@@ -210,3 +213,69 @@ def test_confused_pairs_are_sorted_by_count_then_cell_with_row_shares():
 
 def test_a_perfect_classifier_has_no_confused_pairs():
     assert diagnose.confused_pairs([[7, 0], [0, 9]]) == []
+
+
+# --- failure: why a run did not train ------------------------------------------------------------
+FAILED_RUNS = Path(__file__).parent / "fixtures" / "failed-runs"  # frozen runs (2-core Zen 4)
+
+
+def _frozen(name: str) -> tuple:
+    folder = FAILED_RUNS / name
+    with np.load(folder / "predictions.npz") as npz:
+        y, outputs = npz["y_true"], npz["outputs"]
+    budget = json.loads((folder / "run.json").read_text())["inputs"]["settings"]["epochs"]
+    return y, outputs, read_history(folder / "history.csv"), budget
+
+
+@pytest.mark.parametrize("name", ["boston-rnn-seed-43", "boston-rnn-seed-44"])
+def test_the_boston_lstms_stopped_on_the_plateau(name):
+    assert diagnose.failure("regression", *_frozen(name)) == "plateau"
+
+
+def test_the_boston_lstm_that_crossed_the_plateau_trained():
+    assert diagnose.failure("regression", *_frozen("boston-rnn-seed-42")) is None
+
+
+def test_the_imdb_lstm_at_chance():
+    assert diagnose.failure("classification", *_frozen("imdb-rnn-seed-42")) == "chance"
+
+
+def test_failure_causes_on_synthetic_runs():
+    rng = np.random.default_rng(5)
+    y = rng.normal(22, 9, 102)
+    flat = np.full(102, 22.4) + rng.normal(0, 0.05, 102)
+    plateau = history([400, 90, 80, 78, 77, 77], [300, 48, 47, 49, 50, 51])
+    assert diagnose.failure("regression", y, flat, plateau, epochs_budget=50) == "plateau"
+    assert diagnose.failure("regression", y, flat, plateau, epochs_budget=6) == "other"
+    diverged = history([5.0, float("nan")], [4.0, float("nan")])
+    assert diagnose.failure("regression", y, y, diverged, epochs_budget=10) == "diverged"
+    healthy = history([400, 90, 30, 20], [300, 48, 30, 25])
+    assert diagnose.failure("regression", y, y + rng.normal(0, 3, 102), healthy, 4) is None
+    labels = rng.integers(0, 2, 1000)
+    confident = np.where(labels == 1, 0.9, 0.1).reshape(-1, 1)
+    learned = history([0.6, 0.3], [0.5, 0.3])
+    assert diagnose.failure("classification", labels, confident, learned, 5) is None
+    at_chance = history([0.69, 0.69], [0.693, 0.67])  # best 0.67 >= 0.9 ln 2 = 0.62
+    assert diagnose.failure("classification", labels, confident, at_chance, 5) == "chance"
+    one_class = np.full((1000, 1), 0.7)
+    assert diagnose.failure("classification", labels, one_class, learned, 5) == "chance"
+
+
+def test_a_nearly_flat_regressor_fails_even_with_some_r2():
+    rng = np.random.default_rng(8)
+    y = rng.normal(22, 9, 500)
+    nearly_flat = 22 + 0.05 * (y - 22)  # R² > 0 but a 20th of the targets' spread
+    run = history([100, 60, 50], [90, 55, 50])
+    assert diagnose.failure("regression", y, nearly_flat, run, epochs_budget=50) == "plateau"
+
+
+def test_a_classifier_no_better_than_the_majority_class_fails():
+    labels = np.array([1] * 900 + [0] * 100)
+    guesses = np.where(np.arange(1000) % 10 == 0, 0.1, 0.9).reshape(-1, 1)  # 90 % positive
+    run = history([0.5, 0.4], [0.45, 0.40])
+    assert diagnose.failure("classification", labels, guesses, run, 5) == "chance"
+
+
+def test_the_restart_rule_reads_the_first_validation_epoch():
+    assert diagnose.at_chance_after_first_epoch({"val_loss": [0.7387, 0.69]}, 2)
+    assert not diagnose.at_chance_after_first_epoch({"val_loss": [0.52, 0.30]}, 2)

@@ -34,8 +34,15 @@ QUICK = {"epochs": 1, "train_limit": 512, "test_limit": 256}
 # Large batches for evaluation: results are the same, the LSTMs predict several times faster.
 PREDICT_BATCH_SIZE = 1024
 DEFAULT_SEED = 42
-# Seeds per model by default: training variation is measured, not assumed away.
-DEFAULT_SEED_COUNT = 3
+# Seeds per model by default: training variation is measured, not assumed away. A Boston run
+# costs about 10 s, so its two models get enough seeds for a t-test over seeds to have power.
+DEFAULT_SEED_COUNTS = {"mnist": 3, "imdb": 3, "boston": 10}
+
+
+def seeds_for(dataset: str, first: int, count: int | None) -> list[int]:
+    """The seeds a dataset's models train with: `count` (an explicit --seeds or report.toml
+    `seeds`) from `first` on, else the dataset's default count."""
+    return list(range(first, first + (count or DEFAULT_SEED_COUNTS[dataset])))
 PRECISIONS = ("float32", "mixed_bfloat16")
 TUNABLE = {"epochs": int, "batch_size": int, "learning_rate": float, "precision": str}
 

@@ -9,25 +9,61 @@ import numpy as np
 from nnlab import metrics
 
 # A regressor whose predictions spread less than this share of the targets' spread predicts
-# (nearly) one value: the mean it fell back to.
+# (nearly) one value: the mean it fell back to, whatever its R².
 FLAT_SPREAD = 0.1
 # A classifier that puts this share of the test set into one class predicts one class.
 ONE_CLASS_SHARE = 0.95
+# A classifier whose best validation loss stays above this share of ln(classes), the loss of
+# guessing uniformly, learned next to nothing: trained IMDB runs reach 0.28-0.34 of ln 2 = 0.69,
+# and an IMDB LSTM stuck at 0.665 called 90 % of reviews positive.
+CHANCE_LOSS_SHARE = 0.9
+# Why a run failed, in the order the rules try them.
+FAILURE_CAUSES = ("diverged", "plateau", "chance", "other")
 
 
-def collapse(task: str, y_true: np.ndarray, outputs: np.ndarray) -> str | None:
-    """'mean' when a regressor predicts (nearly) one value and explains nothing (R² ≤ 0),
-    'no-better-than-mean' when R² ≤ 0 otherwise, 'one-class' when a classifier puts nearly
-    every example into the same class; None for a run that learned something."""
+def failure(task: str, y_true, outputs, history: dict, epochs_budget: int) -> str | None:
+    """Why a run failed to train, or None for one that learned something:
+
+    - "diverged": a training or validation loss became NaN or infinite;
+    - "plateau" (regression): the model predicts (nearly) one value, i.e. its predictions'
+      spread is below FLAT_SPREAD of the targets' or it explains nothing (R² <= 0), and early
+      stopping ended it before its epoch budget: it was stopped on the initial plateau where
+      a network predicts the mean;
+    - "chance" (classification): its best validation loss stayed near ln(classes)
+      (CHANCE_LOSS_SHARE), or it puts ONE_CLASS_SHARE of the test set into one class, or it is
+      no more accurate than always answering the test set's most common class;
+    - "other": failed by the rules above in another way (a flat regressor that ran its whole
+      budget; a run that saved no predictions).
+    """
+    losses = [*history.get("loss", []), *history.get("val_loss", [])]
+    if not np.isfinite(np.asarray(losses, dtype=np.float64)).all():
+        return "diverged"
+    if outputs is None or y_true is None:
+        return "other"
     if task == "regression":
         y = np.asarray(y_true, dtype=np.float64).reshape(-1)
         predicted = np.asarray(outputs, dtype=np.float64).reshape(-1)
-        if metrics.regression(y, predicted)["r2"] > 0:
+        flat = predicted.std() < FLAT_SPREAD * y.std()
+        if not flat and metrics.regression(y, predicted)["r2"] > 0:
             return None
-        return "mean" if predicted.std() < FLAT_SPREAD * y.std() else "no-better-than-mean"
+        return "plateau" if len(history.get("loss", [])) < epochs_budget else "other"
     labels = metrics.predicted_labels(outputs)
-    share = np.bincount(labels).max() / len(labels)
-    return "one-class" if share >= ONE_CLASS_SHARE else None
+    y = np.asarray(y_true).astype(np.int64).reshape(-1)
+    classes = metrics.class_probabilities(outputs).shape[1]
+    one_class = np.bincount(labels).max() / len(labels) >= ONE_CLASS_SHARE
+    majority = np.bincount(y).max() / len(y)
+    validation = history.get("val_loss", [])
+    near_chance = bool(validation) and min(validation) >= CHANCE_LOSS_SHARE * np.log(classes)
+    if one_class or near_chance or np.mean(labels == y) <= majority:
+        return "chance"
+    return None
+
+
+def at_chance_after_first_epoch(history: dict, classes: int) -> bool:
+    """The restart rule a practitioner applies: a classifier whose validation loss after its
+    first epoch is still near ln(classes) is started again with another seed."""
+    validation = history.get("val_loss", [])
+    return bool(validation) and validation[0] >= CHANCE_LOSS_SHARE * np.log(classes)
 
 
 # --- Fitting: what a run's loss curves say -------------------------------------------------------
@@ -53,13 +89,13 @@ def _relative(change: float, base: float) -> float:
     return float(change / max(abs(base), _TINY))
 
 
-def fitting(history: dict, epochs_budget: int, collapse: str | None) -> dict:
+def fitting(history: dict, epochs_budget: int, failure: str | None) -> dict:
     """Diagnose one run from its per-epoch `loss` and `val_loss` (epochs 1-based).
 
     The first rule that holds names the run:
 
-    1. failed: `collapse` (see `collapse()`) is not None, or a loss is NaN/inf; the curves of a
-       model that predicts one value say nothing about fit.
+    1. failed: `failure` (see `failure()`) is not None, or a loss is NaN/inf; the curves of a
+       model that failed to train say nothing about fit.
     2. underfitting: over at least two epochs, the last training loss is less than
        UNDERFIT_DROP below the first epoch's AND the best validation loss is less than that
        below the first epoch's. Checked before overfitting: a model that has not learned
@@ -80,7 +116,7 @@ def fitting(history: dict, epochs_budget: int, collapse: str | None) -> dict:
        after a late best epoch already shows the model past its best.
     5. good-fit: none of the above; validation reached its best and stayed there.
 
-    Returns verdict, failure (the collapse, "non-finite-loss" or None), best_epoch,
+    Returns verdict, failure (its cause, "diverged" for a NaN/inf loss, or None), best_epoch,
     epochs_run, epochs_budget, loss and val_loss {"first", "best", "last"}, final_gap
     (val_loss - loss) {"best", "last"},
     train_drop and val_drop (relative falls from epoch 1), rise and rise_relative (last
@@ -92,10 +128,10 @@ def fitting(history: dict, epochs_budget: int, collapse: str | None) -> dict:
     out = dict.fromkeys(
         ("best_epoch", "loss", "val_loss", "final_gap", "train_drop", "val_drop", "rise",
          "rise_relative", "from_epoch")
-    ) | {"verdict": "failed", "failure": collapse, "epochs_run": epochs_run,
+    ) | {"verdict": "failed", "failure": failure, "epochs_run": epochs_run,
          "epochs_budget": epochs_budget}  # fmt: skip
     if epochs_run == 0 or len(val) != epochs_run or not np.isfinite([*loss, *val]).all():
-        return {**out, "failure": collapse or "non-finite-loss"}
+        return {**out, "failure": failure or "diverged"}
 
     best = int(np.argmin(val))
     last = epochs_run - 1
@@ -115,7 +151,7 @@ def fitting(history: dict, epochs_budget: int, collapse: str | None) -> dict:
     earlier = val[: best - near + 1]  # validation losses `near` or more epochs before the best
     descending = earlier.size == 0 or val[best] <= (1 - OVERFIT_RISE) * earlier.min()
 
-    if collapse is not None:
+    if failure is not None:
         verdict = "failed"
     elif epochs_run >= 2 and max(out["train_drop"], out["val_drop"]) < UNDERFIT_DROP:
         verdict = "underfitting"

@@ -107,15 +107,16 @@ def plan(
     build: Path,
     profile: str,
     specs: list[models.ModelSpec],
-    seeds: list[int],
+    seeds: list[int] | dict[str, list[int]],
     overrides: dict[str, dict] | None = None,
     source: str = "auto",
     fetch: bool = False,
 ) -> Selection:
     """The status of every (model, seed) run. With fetch, missing or outdated datasets are
     fetched or rebuilt; without, a dataset that is not cached is not compared. Needs no
-    TensorFlow."""
+    TensorFlow. `seeds`: the same for every model, or per dataset."""
     overrides = overrides or {}
+    per_dataset = seeds if isinstance(seeds, dict) else {spec.dataset: seeds for spec in specs}
     source, root = source_root(build, profile, source)
     checksums: dict[str, str | None] = {}
     codes: dict[str, str] = {}  # parsing the training code's syntax trees once per dataset
@@ -125,7 +126,7 @@ def plan(
             checksums[spec.dataset] = dataset_checksum(spec.dataset, fetch)
             codes[spec.dataset] = runs.training_code(spec.dataset)
         settings = settings_for(spec.dataset, profile, overrides.get(spec.name))
-        for seed in seeds:
+        for seed in per_dataset[spec.dataset]:
             inputs = runs.run_inputs(
                 spec, settings, checksums[spec.dataset], seed, codes[spec.dataset]
             )

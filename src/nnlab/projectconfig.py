@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlab.config import DEFAULT_SEED_COUNT, PRECISIONS, TUNABLE
+from nnlab.config import PRECISIONS, TUNABLE
 from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
 
@@ -39,7 +39,7 @@ REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 class ProjectConfig:
     report: dict[str, str] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
     training: dict[str, dict] = field(default_factory=dict)
-    seeds: int = DEFAULT_SEED_COUNT  # training seeds per model
+    seeds: int | None = None  # training seeds per model; None: config.DEFAULT_SEED_COUNTS
 
 
 _HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
@@ -148,8 +148,8 @@ def load(path: Path | None = None) -> ProjectConfig:
             f"{path}: unknown section '{key}' ({_line_of(text, key)}); "
             "known: seeds, report, training"
         )
-    seeds = raw.get("seeds", DEFAULT_SEED_COUNT)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+    seeds = raw.get("seeds")
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise NnlabError(f"{path}: 'seeds' ({_line_of(text, 'seeds')}) must be a whole number "
                          f"of at least 1, got {seeds!r}")  # fmt: skip
     report = _check_report(_check_table(raw.get("report", {}), REPORT_KEYS, "report", text), text)

@@ -19,8 +19,10 @@ def _selection_options(function):
     )(function)
     function = click.option(
         "--seeds", "seed_count", type=click.IntRange(min=1), default=None,
-        help=f"Train each model with this many seeds (seed, seed+1, …); default: report.toml's "
-        f"`seeds`, else {config.DEFAULT_SEED_COUNT}.",
+        help="Train each model with this many seeds (seed, seed+1, …); default: report.toml's "
+        "`seeds`, else "
+        + ", ".join(f"{n} for {name}" for name, n in config.DEFAULT_SEED_COUNTS.items())
+        + ".",
     )(function)  # fmt: skip
     function = click.option(
         "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
@@ -50,8 +52,8 @@ def selection(
 
     project = projectconfig.load(config_path)
     overrides = pipeline.overrides_for(project.training, precision)
-    seeds = [seed + offset for offset in range(seed_count or project.seeds)]
     specs = models.select(dataset, kind)
+    seeds = {s.dataset: config.seeds_for(s.dataset, seed, seed_count or project.seeds) for s in specs}
     return pipeline.plan(build_dir(), profile, specs, seeds, overrides, source, fetch)
 
 

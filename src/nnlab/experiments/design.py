@@ -14,12 +14,22 @@ from dataclasses import dataclass, replace
 from nnlab.config import TrainSettings, settings_for, split_sizes
 from nnlab.models import SPECS, ModelSpec
 
-EXPERIMENTS = ("batch-size", "early-stopping", "data-size", "capacity", "gradients")
+EXPERIMENTS = ("batch-size", "early-stopping", "data-size", "capacity", "gradients", "protocol")
 PATIENCE = 5  # the lab's EarlyStopping patience, replayed on the long run's history
 # The data-size experiment gives every size about the same number of weight updates, so a
 # small set is fitted for many epochs (as long as it takes to memorise it) and the largest
 # for one or more; the lab's 5 epochs of 500 images would be only 40 updates.
 UPDATES = {"full": 600, "quick": 16}
+# The sounder protocol the Boston verdict is checked under: the lab's patience of 5 stops runs
+# on the initial plateau where a network predicts the mean; 25 lets them cross it. Both lab
+# models, as many seeds as the lab's Boston runs (cheap: about 10 s a run).
+SOUNDER_PATIENCE = 25
+PROTOCOL_SEEDS = {"full": 10, "quick": 2}
+
+
+def protocol_trial_name(model: str) -> str:
+    """The sounder protocol's trial of a lab model, e.g. boston-rnn-patience-25."""
+    return f"{model}-patience-{SOUNDER_PATIENCE}"
 
 
 @dataclass(frozen=True)
@@ -142,5 +152,15 @@ def trials(profile: str) -> list[Trial]:
             last_steps=60 if quick else None,
         )
         for cell in CELLS
+    ]
+    found += [
+        Trial(
+            "protocol",
+            protocol_trial_name(name),
+            SPECS[name],
+            replace(boston, patience=SOUNDER_PATIENCE),
+            seeds=PROTOCOL_SEEDS[profile],
+        )
+        for name in ("boston-cnn", "boston-rnn")
     ]
     return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, diagnose, metrics, provenance, spread, stats
+from nnlab import config, diagnose, metrics, provenance, stats, verdicts
 from nnlab.data import archives
 from nnlab.data.boston import HANDMADE_HOUSES
 from nnlab.results import RunResult
@@ -27,13 +27,16 @@ CLASSIFIER_ROWS = (
 )
 REGRESSOR_ROWS = (("mse", False, 2, False), ("mae", False, 3, False), ("rmse", False, 3, False),
                   ("r2", True, 3, False))  # fmt: skip
+# Which direction is better, per metric (one place: tables, verdicts and charts read it).
+HIGHER_IS_BETTER = {key: higher for key, higher, _, _ in CLASSIFIER_ROWS + REGRESSOR_ROWS}
 GALLERY_SIZE = 12
 REVIEWS_PER_MODEL = 3
 
 
 @dataclass
 class Lab:
-    """One dataset's two runs (first seed) and all seeds' runs for mean ± std."""
+    """One dataset's detailed run per model (its typical run: the median among the runs that
+    trained) and all seeds' runs."""
 
     name: str
     runs: dict[str, RunResult]
@@ -48,17 +51,32 @@ class Lab:
         return all(not run.failed and run.outputs is not None for run in self.runs.values())
 
 
+def failure_of(task: str, run: RunResult) -> str | None:
+    """Why the run failed to train (diagnose.failure), or None."""
+    budget = run.record["inputs"]["settings"]["epochs"]
+    return diagnose.failure(task, run.y_true, run.outputs, run.history, budget)
+
+
+def typical_run(task: str, runs: list[RunResult]) -> RunResult:
+    """The median run by the main metric among the runs that trained (the first run when none
+    trained): what the detailed sections show, and verdicts.json's detail_seed."""
+    trained = [run for run in runs if failure_of(task, run) is None]
+    if not trained:
+        return runs[0]
+    key = metrics.main_metric(task)
+    seeds = [run.record["seed"] for run in trained]
+    chosen = verdicts.median_run(seeds, [run.metrics[key] for run in trained],
+                                 HIGHER_IS_BETTER[key])  # fmt: skip
+    return trained[seeds.index(chosen)]
+
+
 def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
     labs = []
     for dataset in LABS:
-        names = {kind: f"{dataset}-{kind}" for kind in KINDS}
-        labs.append(
-            Lab(
-                dataset,
-                {kind: found[name][0] for kind, name in names.items()},
-                {kind: found[name] for kind, name in names.items()},
-            )
-        )
+        repeats = {kind: found[f"{dataset}-{kind}"] for kind in KINDS}
+        task = metrics.task_of(dataset)
+        detail = {kind: typical_run(task, runs) for kind, runs in repeats.items()}
+        labs.append(Lab(dataset, detail, repeats))
     return labs
 
 
@@ -91,7 +109,8 @@ def scored(lab: Lab, kind: str) -> list[RunResult]:
 
 
 def seed_table(lab: Lab) -> dict | None:
-    """Each seed's main metric per model, its collapse (diagnose.py), and mean ± sd."""
+    """Each seed's main metric per model, why it failed if it did (diagnose.failure), and the
+    mean ± sd of the runs that trained."""
     if not all(scored(lab, kind) for kind in KINDS):
         return None
     key = metrics.main_metric(lab.task)
@@ -99,26 +118,17 @@ def seed_table(lab: Lab) -> dict | None:
     for kind in KINDS:
         cells = [
             {"seed": run.record["seed"], "value": None if run.failed else run.metrics[key],
-             "collapse": None if run.failed
-             else diagnose.collapse(lab.task, run.y_true, run.outputs)}
+             "failure": failure_of(lab.task, run), "detail": run is lab.runs[kind]}
             for run in lab.repeats[kind]
         ]  # fmt: skip
-        values = [cell["value"] for cell in cells if cell["value"] is not None]
+        trained = [cell["value"] for cell in cells if not cell["failure"]]
         rows[kind] = {
             "cells": cells,
-            **stats.seed_summary(values),
-            "collapsed": [cell for cell in cells if cell["collapse"]],
+            **(stats.seed_summary(trained) if trained else {"mean": None, "std": None, "n": 0}),
+            "failed": [cell for cell in cells if cell["failure"]],
         }
-    seeds = [cell["seed"] for cell in rows["cnn"]["cells"]]
+    seeds = sorted({cell["seed"] for row in rows.values() for cell in row["cells"]})
     return {"key": key, "seeds": seeds, "rows": rows}
-
-
-def across_seeds(lab: Lab) -> dict | None:
-    """CNN (a) vs RNN (b) on the main metric over every scored seed (spread.py)."""
-    if not all(scored(lab, kind) for kind in KINDS):
-        return None
-    values = {kind: [per_example(lab, run) for run in scored(lab, kind)] for kind in KINDS}
-    return spread.compare(values["cnn"], values["rnn"], lower_wins=lab.task == "regression")
 
 
 def metric_rows(lab: Lab) -> list[dict]:

@@ -9,18 +9,19 @@ from collections import Counter
 
 import numpy as np
 
-from nnlab import diagnose
+from nnlab import diagnose, verdicts
 from nnlab.data import boston
+from nnlab.experiments import design
+from nnlab.report import comparisons
 from nnlab.report import context as ctx
 
 NAMES = {"cnn": "CNN", "rnn": "RNN"}
 
 
 def fitting(run, task: str) -> dict:
-    """diagnose.fitting for one run, with its collapse."""
-    collapse = None if run.failed else diagnose.collapse(task, run.y_true, run.outputs)
+    """diagnose.fitting for one run, with why it failed if it did."""
     budget = run.record["inputs"]["settings"]["epochs"]
-    return diagnose.fitting(run.history, budget, collapse)
+    return diagnose.fitting(run.history, budget, ctx.failure_of(task, run))
 
 
 def loss_text(t, value: float) -> str:
@@ -32,9 +33,7 @@ def loss_text(t, value: float) -> str:
 def fitting_sentence(t, model: str, found: dict, patience) -> str:
     verdict = found["verdict"]
     if verdict == "failed":
-        reason = found["failure"]
-        what = t(f"collapse:{reason}") if reason != "non-finite-loss" else t("fit:non-finite")
-        return t("fit:failed", model=model, what=what)
+        return t("fit:failed", model=model, what=t(f"failure:{found['failure']}"))
     values = {"model": model, "best": found["best_epoch"], "run": found["epochs_run"],
               "budget": found["epochs_budget"], "val": loss_text(t, found["val_loss"]["best"]),
               "train": loss_text(t, found["loss"]["last"])}  # fmt: skip
@@ -106,52 +105,134 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
 
 
 def outcome(lab_view) -> str:
-    """'cnn' or 'rnn' when the comparison across seeds established a winner, else 'none'."""
-    across = lab_view.across
-    if not across or not across["established"]:
-        return "none"
-    return "cnn" if across["better"] == "a" else "rnn"
+    """'cnn' or 'rnn' when the lab's deciding comparison (the notebook's protocol, the runs
+    that trained) established a winner, else 'none'."""
+    record = comparisons.find(lab_view.verdicts)
+    return (record or {}).get("winner") or "none"
 
 
 def metric_text(t, key: str, value: float) -> str:
     return t.pct(value) if key == "accuracy" else t.num(value, 3)
 
 
-def instability(t, lab_view) -> str | None:
-    """When the losing model has collapsed seeds, how much of the verdict they carry: the
-    loser's normally trained runs against the winner's runs."""
-    winner = outcome(lab_view)
-    table = lab_view.seeds
-    if winner == "none" or not table:
-        return None
-    loser = "rnn" if winner == "cnn" else "cnn"
-    row = table["rows"][loser]
-    if not row["collapsed"]:
-        return None
-    healthy = [c["value"] for c in row["cells"] if c["value"] is not None and not c["collapse"]]
-    values = {"loser": NAMES[loser], "winner": NAMES[winner], "count": len(row["collapsed"]),
-              "total": len(row["cells"])}  # fmt: skip
-    if not healthy:
-        return t("verdict:instability-all", **values)
-    return t(
-        "verdict:instability",
-        healthy=metric_text(t, table["key"], float(np.mean(healthy))), runs=len(healthy),
-        winner_value=metric_text(t, table["key"], table["rows"][winner]["mean"]), **values,
-    )  # fmt: skip
+def _difference_text(t, key: str, value: float) -> str:
+    """A difference in the metric's unit: percentage points for accuracy."""
+    return t.num(abs(value) * 100, 2) if key == "accuracy" else t.num(abs(value), 3)
 
 
-def first_seed_collapse(t, lab_view) -> list[str]:
-    """A warning for each model whose first-seed run (the one the notebook-style sections
-    show) collapsed: its errors describe a model that learned nothing."""
+def mean_sentence(t, record: dict) -> str:
+    """"the CNN's accuracy is 0.86 percentage points higher than the RNN's on average" (no
+    "average" when each model has one run), with the 95 % interval when there is one."""
+    key = record["metric"]
+    cnn_ahead = (record["difference"] >= 0) == record["higher_is_better"]
+    ahead, behind = ("cnn", "rnn") if cnn_ahead else ("rnn", "cnn")
+    single = all(len(record["models"][kind]["seeds"]) == 1 for kind in ctx.KINDS)
+    text = t(f"v:{'one' if single else 'mean'}:{key}", ahead=NAMES[ahead], behind=NAMES[behind],
+             diff=_difference_text(t, key, record["difference"]))  # fmt: skip
+    if record["interval"] is None:
+        return text
+    low, high = record["interval"] if cnn_ahead else [-v for v in reversed(record["interval"])]
+    scale = 100 if key == "accuracy" else 1
+    return text + " " + t("v:interval", low=t.num(low * scale, 2 if scale == 100 else 3),
+                          high=t.num(high * scale, 2 if scale == 100 else 3))  # fmt: skip
+
+
+def outcome_sentence(t, record: dict, cite) -> str:
+    """Established, the same direction in every pair of runs but not established, or no
+    consistent difference; with the test's p-value and the cross pairs."""
+    pairs = record["cross_pairs"]
+    seeds = min(len(record["models"][kind]["seeds"]) for kind in ctx.KINDS)
+    direction = record["direction"] or ("cnn" if pairs["cnn"] >= pairs["rnn"] else "rnn")
+    other = "rnn" if direction == "cnn" else "cnn"
+    values = {"ahead": NAMES[direction], "behind": NAMES[other], "won": pairs[direction],
+              "pairs": pairs["pairs"], "n": seeds, "ref": cite("welch1947")}  # fmt: skip
+    if record["p_value"] is None:
+        return t(f"v:{record['outcome']}-untested", **values)
+    return t(f"v:{record['outcome']}", p=t.pvalue(record["p_value"]), **values)
+
+
+def planning_sentence(t, record: dict, n_test: int) -> str | None:
+    """How many seeds would settle the question, or that this test set cannot."""
+    needed, detectable = record["seeds_needed"], record["detectable_difference"]
+    if detectable is None:
+        return None
+    key = record["metric"]
+    values = {"detectable": _difference_text(t, key, detectable),
+              "diff": _difference_text(t, key, record["difference"]),
+              "unit": t(f"unit:{key}"), "n_test": t.num(n_test)}  # fmt: skip
+    if needed == "unresolvable":
+        return t("v:plan:unresolvable", **values)
+    if needed is None:
+        return t("v:plan:more", most=verdicts.MAX_SEEDS, **values)
+    return t("v:plan:seeds", needed=needed, **values)
+
+
+def reliability_sentence(t, record: dict, cite) -> str:
+    """Failed runs per model, and Fisher's exact test on them."""
+    found = record["reliability"]
+    if not found["cnn"]["failed"] and not found["rnn"]["failed"]:
+        return t("v:reliability-all-trained")
+    return t("v:reliability", cnn=found["cnn"]["failed"], cnn_runs=found["cnn"]["runs"],
+             rnn=found["rnn"]["failed"], rnn_runs=found["rnn"]["runs"],
+             p=t.pvalue(found["p_value"]), ref=cite("fisher1922"))  # fmt: skip
+
+
+def verdict(t, lab_view, cite) -> dict:
+    """The lab's verdict, stated once: reliability, accuracy when trained (the decision), every
+    run, the planning figure, and each sounder protocol with whether it changed the outcome.
+    "headline": the decision in one sentence, for the summary."""
+    records = lab_view.verdicts
+    decision = comparisons.find(records)
+    if decision is None:
+        return {"lines": [], "headline": None}
+    everything = comparisons.find(records, population="all")
+    lines = []
+    if everything:
+        lines.append(reliability_sentence(t, everything, cite))
+    lines.append(t("v:trained", sentence=mean_sentence(t, decision)) + " "
+                 + outcome_sentence(t, decision, cite))  # fmt: skip
+    if everything and everything["models"] != decision["models"]:
+        lines.append(t("v:all", sentence=mean_sentence(t, everything),
+                       outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
+    plan = planning_sentence(t, decision, lab_view.sizes["n_test"])
+    if plan:
+        lines.append(plan)
+    for protocol in comparisons.PROTOCOLS[1:]:
+        other = comparisons.find(records, protocol)
+        if other is None:
+            continue
+        same = (other["outcome"], other["winner"]) == (decision["outcome"], decision["winner"])
+        kept = comparisons.find(records, protocol, "all") or other
+        restarted = {
+            NAMES[kind]: sorted(set(everything["models"][kind]["seeds"])
+                                - set(kept["models"][kind]["seeds"]))
+            for kind in ctx.KINDS
+        } if everything else {}  # fmt: skip
+        lines.append(t(
+            f"v:protocol:{protocol}", sentence=mean_sentence(t, other),
+            outcome=t(f"outcome:{other['outcome']}"),
+            changed=t("v:unchanged" if same else "v:changed"),
+            patience=design.SOUNDER_PATIENCE,
+            n=min(len(other["models"][kind]["seeds"]) for kind in ctx.KINDS),
+            restarted="; ".join(f"{m} {', '.join(map(str, s))}" for m, s in restarted.items() if s),
+        ))  # fmt: skip
+    headline = t("v:headline", sentence=mean_sentence(t, decision),
+                 outcome=t(f"outcome:{decision['outcome']}"))  # fmt: skip
+    return {"lines": lines, "headline": headline}
+
+
+def detail_failed(t, lab_view) -> list[str]:
+    """A warning for each model none of whose runs trained: its detailed sections then show a
+    failed run, which describes a model that learned nothing."""
     table = lab_view.seeds
     if not table:
         return []
     out = []
     for kind, row in table["rows"].items():
-        first = row["cells"][0]
-        if first["collapse"]:
-            out.append(t("errors:first-collapsed", model=NAMES[kind], seed=first["seed"],
-                         what=t(f"collapse:{first['collapse']}")))  # fmt: skip
+        shown = next(cell for cell in row["cells"] if cell["detail"])
+        if shown["failure"]:
+            out.append(t("errors:detail-failed", model=NAMES[kind], seed=shown["seed"],
+                         what=t(f"failure:{shown['failure']}")))  # fmt: skip
     return out
 
 
@@ -182,28 +263,43 @@ def cost(t, found: dict | None) -> str | None:
                                rnn_epochs=t.short(epochs["rnn"]), **runs)  # fmt: skip
 
 
-def collapses(lab_view) -> list[tuple[str, int, int]]:
-    """(model, collapsed runs, runs) for each kind with at least one collapsed seed."""
+def failures(lab_view) -> list[tuple[str, str, int, int]]:
+    """(lab, model, failed runs, runs) for each kind with at least one failed run."""
     table = lab_view.seeds
     if not table:
         return []
     return [
-        (f"{lab_view.name}-{kind}", len(row["collapsed"]), len(row["cells"]))
+        (lab_view.name, NAMES[kind], len(row["failed"]), len(row["cells"]))
         for kind, row in table["rows"].items()
-        if row["collapsed"]
+        if row["failed"]
     ]
 
 
-def overall(t, lab_views: list, machines: dict, seeds: list[int]) -> dict:
+def seed_counts_text(t, counts: dict[str, int]) -> str:
+    """How many seeds each lab's models were trained with, e.g. "3 seeds (MNIST, IMDB) and 10
+    seeds (Boston)"."""
+    groups: dict[int, list[str]] = {}
+    for lab, count in counts.items():
+        groups.setdefault(count, []).append(t(f"lab-short:{lab}"))
+    parts = [t("seeds-for", n=n, labs=", ".join(labs)) for n, labs in sorted(groups.items())]
+    return t("seeds-and", first=", ".join(parts[:-1]), last=parts[-1]) if len(parts) > 1 \
+        else t("seeds-all", n=next(iter(groups)))
+
+
+def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int]) -> dict:
     """The overall conclusion: the verdicts together, the home-ground answer, cost, failures
     and the limits of what was measured."""
     winners = {view.name: outcome(view) for view in lab_views}
-    tally = Counter(winners.values())
+    decided = [comparisons.find(view.verdicts) or {} for view in lab_views]
+    tally = Counter(r.get("winner") or r.get("outcome", "none") for r in decided)
     parts = [
-        t(f"overall:tally-{key}", n=tally[key]) for key in ("cnn", "rnn", "none") if tally[key]
+        t(f"overall:tally-{key}", n=tally[key])
+        for key in ("cnn", "rnn", "consistent", "none")
+        if tally[key]
     ]
-    verdicts = t("overall:tally", labs=len(lab_views), parts="; ".join(parts))
+    tally_line = t("overall:tally", labs=len(lab_views), parts="; ".join(parts))
     home = [t(f"suits:{name}:{winner}") for name, winner in winners.items()]
+
     ratios = []
     for found in (view.cost for view in lab_views):
         if found and found["cnn"]["epoch_seconds"] and found["rnn"]["epoch_seconds"]:
@@ -212,13 +308,16 @@ def overall(t, lab_views: list, machines: dict, seeds: list[int]) -> dict:
     if ratios:
         key = "overall:cost-cnn" if min(ratios) > 1 else "overall:cost-mixed"
         cost_line = t(key, low=t.num(min(ratios), 1), high=t.num(max(ratios), 1))
-    failed = [item for view in lab_views for item in collapses(view)]
-    failures = [t("overall:collapsed", model=m, count=c, total=n) for m, c, n in failed]
-    if any(view.discussion["instability"] for view in lab_views):
-        failures.append(t("overall:reliability"))
+    failed = [item for view in lab_views for item in failures(view)]
+    failed_lines = [
+        t("overall:failed", lab=t(f"lab-short:{lab}"), model=m, count=c, total=n)
+        for lab, m, c, n in failed
+    ]
     test_sizes = {view.name: view.sizes["n_test"] for view in lab_views}
     limits = [
-        t("limit:seeds", n=len(seeds)) if len(seeds) > 1 else t("limit:one-seed"),
+        t("limit:seeds", seeds=seed_counts_text(t, seed_counts))
+        if min(seed_counts.values()) > 1
+        else t("limit:one-seed"),
         t("limit:cpu", count=len(machines["cpu_types"]))
         if len(machines["cpu_types"]) > 1
         else t("limit:cpu-one"),
@@ -226,7 +325,7 @@ def overall(t, lab_views: list, machines: dict, seeds: list[int]) -> dict:
         t("limit:architectures"),
         t("limit:imdb-vocabulary"),
     ]
-    return {"verdicts": verdicts, "home": home, "cost": cost_line, "failures": failures,
+    return {"verdicts": tally_line, "home": home, "cost": cost_line, "failures": failed_lines,
             "limits": limits}  # fmt: skip
 
 
@@ -240,7 +339,7 @@ def summary_rows(lab_views: list) -> list[dict]:
             rows.append({
                 "lab": view.name, "kind": kind, "key": (view.seeds or {}).get("key"),
                 "mean": row["mean"] if row else None, "std": row["std"] if row else None,
-                "n": row["n"] if row else 0, "collapsed": len(row["collapsed"]) if row else 0,
+                "n": row["n"] if row else 0, "failed": len(row["failed"]) if row else 0,
                 "cost": cost_found.get(kind),
             })  # fmt: skip
     return rows

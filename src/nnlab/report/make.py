@@ -6,10 +6,14 @@ from pathlib import Path
 
 from nnlab import metrics, pipeline, samples
 from nnlab.data import cache
-from nnlab.fsutil import atomic_copy, ensure_dir
+from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
+from nnlab.report import comparisons
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
+
+
+VERDICTS = "verdicts.json"  # every comparison the report states, for a grader's script
 
 
 def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
@@ -118,8 +122,18 @@ def make_report(
                 f"note: experiments {', '.join(left_out)} are not all trained; the theory "
                 f"chapters leave them out until: nnlab train --profile {selection.profile}"
             )
+    meta["seed_counts"] = {
+        lab.name: len({run.record["seed"] for runs in lab.repeats.values() for run in runs})
+        for lab in labs
+    }
+    records = {lab.name: comparisons.lab_comparisons(lab, shown) for lab in labs}
+    waiting = comparisons.pending([selection, *([experiments] if experiments else [])])
+    atomic_write_json(
+        build / VERDICTS,
+        comparisons.as_json([r for lab in labs for r in records[lab.name]], waiting),
+    )
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
-                     log=log, experiments=shown)  # fmt: skip
+                     log=log, experiments=shown, verdicts=records)  # fmt: skip
     for lang in langs:
         pdf = build / f"report.{lang}.pdf"
         if "pdf" in formats and pdf.exists():

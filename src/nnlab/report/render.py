@@ -16,7 +16,7 @@ from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from nnlab import diagnose, figures, fingerprint, metrics, spread, stats
+from nnlab import diagnose, figures, fingerprint, metrics, stats
 from nnlab.errors import NnlabError
 from nnlab.fsutil import (
     atomic_write,
@@ -50,7 +50,7 @@ class Paths:
 
 def edition_context(
     lang: str, labs: list[ctx.Lab], paths: Paths, samples: dict, test_images, meta: dict,
-    comparisons: dict, experiments: dict | None = None,
+    comparisons: dict, experiments: dict | None = None, verdicts: dict | None = None,
 ) -> tuple[dict, FigureStore]:  # fmt: skip
     """An edition's template values; `experiments` (results.load_experiments) None: the
     theory chapters show no experiment."""
@@ -70,8 +70,12 @@ def edition_context(
     texts = prose.render_all(
         paths.content, lang, {"datasets": sizes}, filters, equation_file, cited.expand, t("Table")
     )
-    edition = views.Edition(t, store, samples, test_images)
-    lab_views = [views.lab_view(lab, sizes[lab.name], comparisons, edition) for lab in labs]
+    edition = views.Edition(t, store, samples, test_images, cited.cite)
+    lab_views = [
+        views.lab_view(lab, sizes[lab.name], comparisons, (verdicts or {}).get(lab.name, []),
+                       edition)
+        for lab in labs
+    ]  # fmt: skip
     notes = prose.render_notes(paths.notes, lang)
     for view in lab_views:
         view.notes = notes.get(view.name)
@@ -96,7 +100,8 @@ def edition_context(
         "references": cited.entries,
         "cite": cited.cite,
         "summary": {"rows": findings.summary_rows(lab_views)},
-        "overall": findings.overall(t, lab_views, machines, meta["seeds"]),
+        "overall": findings.overall(t, lab_views, machines, meta["seed_counts"]),
+        "seed_text": findings.seed_counts_text(t, meta["seed_counts"]),
         "exhibits": {}
         if experiments is None
         else theory.exhibits(t, store, experiments, labs, meta["profile"]),
@@ -134,7 +139,7 @@ def make_env(paths: Paths) -> Environment:
 def render(
     build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
     samples: dict, test_images=None, paths: Paths | None = None, log=print,
-    experiments: dict | None = None,
+    experiments: dict | None = None, verdicts: dict | None = None,
 ) -> dict:  # fmt: skip
     """Write the requested editions, one process per language (`experiments`: the theory
     experiments' runs, results.load_experiments, or None to show none).
@@ -150,7 +155,8 @@ def render(
     for warning in prose.note_warnings(paths.notes, langs):
         log(warning)
     remove_temp_files(paths.build)  # a killed render's half-done writes
-    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments)
+    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments,
+            verdicts)  # fmt: skip
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # The editions are independent and WeasyPrint is single-threaded: one core each.
         # Forked workers inherit _JOB, so nothing large is pickled.
@@ -169,20 +175,17 @@ def render(
 
 
 def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
-    """A lab's statistics: the first seed's runs on the test set (intervals, paired test) and
-    the comparison across every seed (two-level bootstrap). Reused while the predictions, the
-    statistics code and the bootstrap's settings are unchanged."""
+    """A lab's test-set statistics of its detailed runs (intervals, paired test). Reused while
+    the predictions, the statistics code and the bootstrap's settings are unchanged."""
     digests = [run.record.get("files", {}).get("predictions.npz")
                for runs in lab.repeats.values() for run in runs]  # fmt: skip
-    code = fingerprint.code_digest(
-        stats, spread, diagnose, metrics, ctx.comparison, ctx.across_seeds, ctx.per_example
-    )
+    code = fingerprint.code_digest(stats, diagnose, metrics, ctx.comparison, ctx.typical_run)
     settings = [stats.N_RESAMPLES, stats.BOOTSTRAP_SEED, stats.ALPHA]
     key = hashlib.sha256(json.dumps([lab.name, digests, code, settings]).encode()).hexdigest()
     path = cache_dir / f"{key}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    result = {"first_seed": ctx.comparison(lab), "seeds": ctx.across_seeds(lab)}
+    result = {"first_seed": ctx.comparison(lab)}
     atomic_write_json(path, result)
     return result
 
@@ -191,12 +194,13 @@ _JOB: tuple | None = None  # what _render_edition works on (set by render before
 
 
 def _render_edition(lang: str) -> dict:
-    build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments = _JOB
+    build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments, \
+        verdicts = _JOB
     env = make_env(paths)
     timings = {}
     started = time.perf_counter()
     values, store = edition_context(
-        lang, labs, paths, samples, test_images, meta, comparisons, experiments
+        lang, labs, paths, samples, test_images, meta, comparisons, experiments, verdicts
     )
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:

@@ -53,11 +53,11 @@ class LabView:
     metric_rows: list[dict]  # the first seed's test metrics
     label_errors: list[dict]  # classifiers: the notebook's MSE of class labels
     comparison: dict | None  # the first seed's test-set statistics
-    seeds: dict | None  # each seed's main metric, mean ± sd, collapses
-    across: dict | None  # CNN − RNN across every seed (two-level bootstrap)
+    seeds: dict | None  # each seed's main metric, mean ± sd, failures
+    verdicts: list[dict]  # comparisons.lab_comparisons: every comparison across seeds
     cost: dict | None  # context.training_cost: times from comparable runs only
     fit: dict[str, str]  # per kind, the first seed's fitting verdict (diagnose.fitting)
-    # findings.py sentences: curves, mistakes, cost, suits, instability, first_collapsed
+    # findings.py sentences: curves, mistakes, cost, suits, verdict, detail_failed
     discussion: dict
     listings: dict[str, Markup]  # per kind, the model as highlighted Keras code
     layer_counts: dict[str, dict]  # per kind, listings.layer_count
@@ -73,6 +73,7 @@ class Edition:
     store: FigureStore
     samples: dict
     test_images: dict | None
+    cite: Callable  # references.References.cite
 
 
 def _mnist(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails | None:
@@ -130,7 +131,9 @@ def learning_rate(run: RunResult) -> float:
 DETAILS: dict[str, Callable] = {"mnist": _mnist, "imdb": _imdb, "boston": _boston}
 
 
-def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> LabView:
+def lab_view(
+    lab: ctx.Lab, sizes: dict, comparisons: dict, records: list[dict], edition: Edition
+) -> LabView:
     compared = comparisons.get(lab.name) or {}
     view = LabView(
         name=lab.name,
@@ -145,7 +148,7 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
         ),
         comparison=compared.get("first_seed"),
         seeds=ctx.seed_table(lab),
-        across=compared.get("seeds"),
+        verdicts=records,
         cost=ctx.training_cost(lab),
         fit={
             kind: findings.fitting(run, lab.task)["verdict"]
@@ -167,8 +170,8 @@ def lab_view(lab: ctx.Lab, sizes: dict, comparisons: dict, edition: Edition) -> 
     view.details = DETAILS[lab.name](lab, view, edition)
     view.discussion["cost"] = findings.cost(edition.t, view.cost)
     view.discussion["suits"] = findings.suitability(edition.t, view)
-    view.discussion["instability"] = findings.instability(edition.t, view)
-    view.discussion["first_collapsed"] = findings.first_seed_collapse(edition.t, view)
+    view.discussion["verdict"] = findings.verdict(edition.t, view, edition.cite)
+    view.discussion["detail_failed"] = findings.detail_failed(edition.t, view)
     if lab.complete and view.comparison:
         comparison, t = view.comparison, edition.t
         view.figures["intervals"] = edition.store.get(

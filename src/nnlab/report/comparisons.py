@@ -1,0 +1,134 @@
+"""Every CNN-against-RNN comparison a report states, as plain values (verdicts.py decides):
+per lab, per training protocol, per population of runs. `build/verdicts.json` is these
+records, and the report's sentences are phrased from the same records.
+
+Protocols: "notebook" is the lab's own settings. Where a sounder protocol exists it is
+compared the same way: on Boston, early stopping with a patience of 25 (the protocol
+experiment's trials); on IMDB, the restart rule a practitioner applies (a run still at chance
+on validation after its first epoch is restarted), applied to the lab's runs from their
+validation history only.
+
+Populations: "trained" (the runs that trained: the accuracy a model reaches when it trains)
+decides; "all" (every run with test predictions: what one training run gives you) is a
+description. Failed runs, crashed or not, are counted the same way in both: named with their
+cause, left out of "trained", and counted by the reliability comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab import diagnose, metrics, verdicts
+from nnlab.experiments import design
+from nnlab.report import context as ctx
+from nnlab.report.context import failure_of
+
+PROTOCOLS = ("notebook", "patience", "restart")
+POPULATIONS = ("trained", "all")
+
+
+def _restarted(run) -> bool:
+    """The restart rule, from the run's validation history alone (never the test set)."""
+    classes = 2 if run.outputs is None else metrics.class_probabilities(run.outputs).shape[1]
+    return diagnose.at_chance_after_first_epoch(run.history, classes)
+
+
+def protocol_runs(lab: ctx.Lab, experiments: dict | None) -> dict[str, dict[str, list]]:
+    """{protocol: {kind: runs}} for the protocols this lab is compared under."""
+    out = {"notebook": lab.repeats}
+    trials = (experiments or {}).get("protocol", {})
+    names = {kind: design.protocol_trial_name(f"{lab.name}-{kind}") for kind in ctx.KINDS}
+    if all(name in trials for name in names.values()):
+        out["patience"] = {kind: trials[name] for kind, name in names.items()}
+    if lab.task == "classification":
+        kept = {
+            kind: [run for run in runs if not _restarted(run)]
+            for kind, runs in lab.repeats.items()
+        }
+        if kept != lab.repeats and all(kept.values()):
+            out["restart"] = kept
+    return out
+
+
+def _model(lab: ctx.Lab, runs: list, population: str, higher: bool) -> dict:
+    failed = {run.record["seed"]: failure_of(lab.task, run) for run in runs}
+    failed = {seed: cause for seed, cause in failed.items() if cause}
+    chosen = [
+        run
+        for run in runs
+        if run.outputs is not None and (population == "all" or run.record["seed"] not in failed)
+    ]
+    seeds = [run.record["seed"] for run in chosen]
+    scores = [float(ctx.per_example(lab, run).mean()) for run in chosen]
+    trained = [(s, v) for s, v in zip(seeds, scores, strict=True) if s not in failed]
+    detail = verdicts.median_run([s for s, _ in trained], [v for _, v in trained], higher)
+    return {"seeds": seeds, "scores": scores, "failed": failed, "runs": len(runs),
+            "detail_seed": detail, "chosen": chosen}  # fmt: skip
+
+
+def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str) -> dict | None:
+    """One comparison record (the shape README documents for verdicts.json), or None when a
+    model has no run in the population."""
+    metric = metrics.main_metric(lab.task)
+    higher = ctx.HIGHER_IS_BETTER[metric]
+    models = {kind: _model(lab, runs[kind], population, higher) for kind in ctx.KINDS}
+    if not all(models[kind]["chosen"] for kind in ctx.KINDS):
+        return None
+    values = {kind: [ctx.per_example(lab, run) for run in models[kind]["chosen"]]
+              for kind in ctx.KINDS}  # fmt: skip
+    found = verdicts.difference_test(values, higher)
+    record = {
+        "dataset": lab.name, "protocol": protocol, "population": population,
+        "metric": metric, "higher_is_better": higher,
+        "models": {kind: {key: value for key, value in models[kind].items() if key != "chosen"}
+                   for kind in ctx.KINDS},
+        **found,
+    }  # fmt: skip
+    if population == "all":
+        record["reliability"] = verdicts.reliability(
+            {kind: len(models[kind]["failed"]) for kind in ctx.KINDS},
+            {kind: models[kind]["runs"] for kind in ctx.KINDS},
+        )
+    return record
+
+
+def lab_comparisons(lab: ctx.Lab, experiments: dict | None) -> list[dict]:
+    """Every comparison of one lab, protocol by protocol, the deciding population first."""
+    out = []
+    for protocol, runs in protocol_runs(lab, experiments).items():
+        for population in POPULATIONS:
+            record = compare(lab, protocol, runs, population)
+            if record is not None:
+                out.append(record)
+    return out
+
+
+def find(records: list[dict], protocol: str = "notebook", population: str = "trained"):
+    return next(
+        (r for r in records if r["protocol"] == protocol and r["population"] == population), None
+    )
+
+
+def pending(selections: list) -> list[dict]:
+    """The runs not finished yet (verdicts.json's "pending")."""
+    return [
+        {"run": item.name, "seed": item.seed, "state": item.status.state}
+        for selection in selections
+        for item in selection.plans
+        if item.status.state in ("missing", "stale")
+    ]
+
+
+def as_json(records: list[dict], waiting: list[dict]) -> dict:
+    """verdicts.json: seeds as strings (JSON keys), floats as they are."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    return {"comparisons": plain(records), "pending": waiting}
