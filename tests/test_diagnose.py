@@ -98,7 +98,11 @@ def test_the_same_curve_cut_short_by_early_stopping_is_not_still_improving():
 
 def test_a_collapsed_run_is_failed_whatever_its_curves_say():
     result = diagnose.fitting(OVERFIT, epochs_budget=20, failure="plateau")
-    assert (result["verdict"], result["failure"], result["from_epoch"]) == ("failed", "plateau", None)
+    assert (result["verdict"], result["failure"], result["from_epoch"]) == (
+        "failed",
+        "plateau",
+        None,
+    )
     assert result["best_epoch"] == 5  # the numbers are still there for the report
 
 
@@ -279,3 +283,12 @@ def test_a_classifier_no_better_than_the_majority_class_fails():
 def test_the_restart_rule_reads_the_first_validation_epoch():
     assert diagnose.at_chance_after_first_epoch({"val_loss": [0.7387, 0.69]}, 2)
     assert not diagnose.at_chance_after_first_epoch({"val_loss": [0.52, 0.30]}, 2)
+
+
+def test_a_regressor_cut_short_just_off_the_plateau_failed():
+    rng = np.random.default_rng(9)
+    y = rng.normal(22, 9, 500)
+    barely = 22 + 0.35 * (y - 22) + rng.normal(0, 7, 500)  # R² about 0.1
+    run = history([400, 80, 70, 60], [300, 40, 35, 36])
+    assert diagnose.failure("regression", y, barely, run, epochs_budget=50) == "plateau"
+    assert diagnose.failure("regression", y, barely, run, epochs_budget=4) is None  # full budget

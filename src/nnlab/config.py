@@ -43,6 +43,8 @@ def seeds_for(dataset: str, first: int, count: int | None) -> list[int]:
     """The seeds a dataset's models train with: `count` (an explicit --seeds or report.toml
     `seeds`) from `first` on, else the dataset's default count."""
     return list(range(first, first + (count or DEFAULT_SEED_COUNTS[dataset])))
+
+
 PRECISIONS = ("float32", "mixed_bfloat16")
 TUNABLE = {"epochs": int, "batch_size": int, "learning_rate": float, "precision": str}
 

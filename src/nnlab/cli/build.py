@@ -53,7 +53,9 @@ def selection(
     project = projectconfig.load(config_path)
     overrides = pipeline.overrides_for(project.training, precision)
     specs = models.select(dataset, kind)
-    seeds = {s.dataset: config.seeds_for(s.dataset, seed, seed_count or project.seeds) for s in specs}
+    seeds = {
+        s.dataset: config.seeds_for(s.dataset, seed, seed_count or project.seeds) for s in specs
+    }
     return pipeline.plan(build_dir(), profile, specs, seeds, overrides, source, fetch)
 
 

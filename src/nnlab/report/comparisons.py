@@ -42,8 +42,7 @@ def protocol_runs(lab: ctx.Lab, experiments: dict | None) -> dict[str, dict[str,
         out["patience"] = {kind: trials[name] for kind, name in names.items()}
     if lab.task == "classification":
         kept = {
-            kind: [run for run in runs if not _restarted(run)]
-            for kind, runs in lab.repeats.items()
+            kind: [run for run in runs if not _restarted(run)] for kind, runs in lab.repeats.items()
         }
         if kept != lab.repeats and all(kept.values()):
             out["restart"] = kept

@@ -290,12 +290,13 @@ def data_sources(labs: list[Lab]) -> dict[str, dict]:
 
 
 def timing_group(lab: Lab) -> list[RunResult]:
-    """The scored runs whose times can be compared: those trained on the same CPU type with the
+    """The runs that trained whose times can be compared (a failed run's epochs say nothing of
+    the model's cost): those trained on the same CPU type with the
     same TensorFlow thread count (the largest such group that holds both models). Times taken
     with other thread counts, or on another CPU, measure the machine more than the model."""
     groups: dict[str, list[RunResult]] = {}
     for kind in KINDS:
-        for run in scored(lab, kind):
+        for run in (r for r in scored(lab, kind) if failure_of(lab.task, r) is None):
             machine = run.record.get("machine")
             key = json.dumps(
                 [provenance.cpu_type(machine), (machine or {}).get("tensorflow_threads")]

@@ -121,7 +121,7 @@ def _difference_text(t, key: str, value: float) -> str:
 
 
 def mean_sentence(t, record: dict) -> str:
-    """"the CNN's accuracy is 0.86 percentage points higher than the RNN's on average" (no
+    """ "the CNN's accuracy is 0.86 percentage points higher than the RNN's on average" (no
     "average" when each model has one run), with the 95 % interval when there is one."""
     key = record["metric"]
     cnn_ahead = (record["difference"] >= 0) == record["higher_is_better"]
@@ -282,8 +282,11 @@ def seed_counts_text(t, counts: dict[str, int]) -> str:
     for lab, count in counts.items():
         groups.setdefault(count, []).append(t(f"lab-short:{lab}"))
     parts = [t("seeds-for", n=n, labs=", ".join(labs)) for n, labs in sorted(groups.items())]
-    return t("seeds-and", first=", ".join(parts[:-1]), last=parts[-1]) if len(parts) > 1 \
+    return (
+        t("seeds-and", first=", ".join(parts[:-1]), last=parts[-1])
+        if len(parts) > 1
         else t("seeds-all", n=next(iter(groups)))
+    )
 
 
 def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int]) -> dict:

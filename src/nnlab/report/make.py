@@ -12,7 +12,6 @@ from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
 
-
 VERDICTS = "verdicts.json"  # every comparison the report states, for a grader's script
 
 

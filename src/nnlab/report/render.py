@@ -194,8 +194,19 @@ _JOB: tuple | None = None  # what _render_edition works on (set by render before
 
 
 def _render_edition(lang: str) -> dict:
-    build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments, \
-        verdicts = _JOB
+    (
+        build,
+        labs,
+        formats,
+        meta,
+        samples,
+        test_images,
+        paths,
+        comparisons,
+        log,
+        experiments,
+        verdicts,
+    ) = _JOB
     env = make_env(paths)
     timings = {}
     started = time.perf_counter()
