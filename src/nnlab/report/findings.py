@@ -141,13 +141,15 @@ def outcome_sentence(t, record: dict, cite) -> str:
     """Established, the same direction in every pair of runs but not established, or no
     consistent difference; with the test's p-value and the cross pairs."""
     pairs = record["cross_pairs"]
-    seeds = min(len(record["models"][kind]["seeds"]) for kind in ctx.KINDS)
+    counts = {kind: len(record["models"][kind]["seeds"]) for kind in ctx.KINDS}
+    if record["p_value"] is None:  # a model with one run: no seed variance to test against
+        single = [NAMES[kind] for kind, n in counts.items() if n == 1]
+        return t("v:untested-both") if len(single) == 2 else t("v:untested", model=single[0])
     direction = record["direction"] or ("cnn" if pairs["cnn"] >= pairs["rnn"] else "rnn")
     other = "rnn" if direction == "cnn" else "cnn"
     values = {"ahead": NAMES[direction], "behind": NAMES[other], "won": pairs[direction],
-              "pairs": pairs["pairs"], "n": seeds, "ref": cite("welch1947")}  # fmt: skip
-    if record["p_value"] is None:
-        return t(f"v:{record['outcome']}-untested", **values)
+              "pairs": pairs["pairs"], "ref": cite("welch1947"),
+              "runs": t("runs-count", cnn=counts["cnn"], rnn=counts["rnn"])}  # fmt: skip
     return t(f"v:{record['outcome']}", p=t.pvalue(record["p_value"]), **values)
 
 
