@@ -69,11 +69,13 @@ def test_citations_link_to_their_numbered_reference():
 def test_every_reference_is_cited_somewhere():
     """A reference list entry that no text cites is dead weight (or a forgotten citation)."""
     cited = set()
-    for path in [*REPO.glob("report/content/*/*.md"), *REPO.glob("templates/**/*.html")]:
+    sources = [*REPO.glob("report/content/*/*.md"), *REPO.glob("templates/**/*.html"),
+               *REPO.glob("src/nnlab/report/*.py")]  # fmt: skip
+    for path in sources:
         text = path.read_text(encoding="utf-8")
         for group in CITATION.findall(text):
             cited |= {key.strip().lstrip("@") for key in group.split(";")}
-        cited |= set(re.findall(r'"([a-z]+[0-9]{4})"', text))  # cite("key") in templates
+        cited |= set(re.findall(r'"([a-z]+[0-9]{4})"', text))  # cite("key"), templates or code
     assert {entry["key"] for entry in References(REFERENCES).entries} <= cited
 
 
@@ -112,41 +114,78 @@ def test_a_hand_made_house_outside_the_training_range_is_named():
     assert findings.handmade_reading(house, None) == []
 
 
-def seed_row(values, collapsed=()):
-    cells = [{"seed": 42 + i, "value": v, "collapse": "mean" if i in collapsed else None}
-             for i, v in enumerate(values)]  # fmt: skip
+def seed_row(values, failed=(), detail=0):
+    cells = [{"seed": 42 + i, "value": v, "failure": "plateau" if i in failed else None,
+              "detail": i == detail} for i, v in enumerate(values)]  # fmt: skip
     return {"cells": cells, "mean": float(np.mean(values)), "std": 0.0, "n": len(values),
-            "collapsed": [c for c in cells if c["collapse"]]}  # fmt: skip
+            "failed": [c for c in cells if c["failure"]]}  # fmt: skip
 
 
-def lab_view(cnn, rnn, better="a", established=True, key="mae"):
+def lab_view(cnn, rnn, records=(), key="mae"):
     from types import SimpleNamespace
 
     seeds = {"key": key, "seeds": [42, 43, 44], "rows": {"cnn": cnn, "rnn": rnn}}
-    return SimpleNamespace(name="boston", seeds=seeds,
-                           across={"established": established, "better": better})  # fmt: skip
+    return SimpleNamespace(name="boston", seeds=seeds, verdicts=list(records),
+                           sizes={"n_test": 102})  # fmt: skip
 
 
-def test_a_verdict_carried_by_collapsed_runs_says_so():
+def test_a_model_with_no_trained_run_is_named_where_its_errors_are_shown():
     t = Translator(LOCALE, "en")
-    view = lab_view(seed_row([3.9, 3.5, 3.6]), seed_row([3.8, 6.7, 6.5], collapsed=(1, 2)))
-    sentence = findings.instability(t, view)
-    assert "2 of the 3 RNN runs collapsed" in sentence
-    assert "normally trained runs (1 of 3) scored 3.800" in sentence  # the healthy seed
-    assert "CNN's 3.667" in sentence
-    healthy = lab_view(seed_row([3.9, 3.5, 3.6]), seed_row([4.8, 4.7, 4.5]))
-    assert findings.instability(t, healthy) is None
-    undecided = lab_view(seed_row([3.9]), seed_row([6.7], collapsed=(0,)), established=False)
-    assert findings.instability(t, undecided) is None  # no verdict, nothing to qualify
+    view = lab_view(seed_row([3.9, 3.5]), seed_row([6.7, 6.6], failed=(0, 1), detail=0))
+    (warning,) = findings.detail_failed(t, view)
+    assert warning.startswith("No RNN run trained, so the seed-42 run shown here")
+    view = lab_view(seed_row([3.9, 3.5]), seed_row([6.7, 3.8], failed=(0,), detail=1))
+    assert findings.detail_failed(t, view) == []
 
 
-def test_a_collapsed_first_seed_is_named_where_its_errors_are_shown():
+def _record(outcome, cnn, rnn, population="trained", protocol="notebook", p_value=0.2):
+    from nnlab import verdicts
+
+    values = {"cnn": [np.full(100, v) for v in cnn], "rnn": [np.full(100, v) for v in rnn]}
+    found = verdicts.difference_test(values, True)
+    found.update(outcome=outcome, p_value=p_value,
+                 winner="cnn" if outcome == "established" else None)  # fmt: skip
+    models = {kind: {"seeds": list(range(42, 42 + len(v))), "failed": {}, "runs": len(v)}
+              for kind, v in (("cnn", cnn), ("rnn", rnn))}  # fmt: skip
+    record = {
+        "dataset": "mnist",
+        "protocol": protocol,
+        "population": population,
+        "metric": "accuracy",
+        "higher_is_better": True,
+        "models": models,
+        **found,
+    }
+    if population == "all":
+        record["reliability"] = verdicts.reliability({"cnn": 0, "rnn": 0}, {"cnn": 3, "rnn": 3})
+    return record  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+@pytest.mark.parametrize("outcome", ["established", "consistent", "none"])
+def test_the_verdict_wording_follows_the_outcome(lang, outcome):
+    t = Translator(LOCALE, lang)
+    record = _record(outcome, [0.99, 0.985, 0.98], [0.97, 0.975, 0.96],
+                     p_value=0.01 if outcome == "established" else 0.2)  # fmt: skip
+    view = lab_view(None, None, [record, {**record, "population": "all",
+                    "reliability": _record("none", [1], [1], "all")["reliability"]}])  # fmt: skip
+    view.seeds = None
+    found = findings.verdict(t, view, lambda *keys: "[1]")
+    text = " ".join(found["lines"])
+    assert found["headline"].endswith(": " + t(f"outcome:{outcome}") + ".")
+    expected = {"established": "v:established", "consistent": "v:consistent", "none": "v:none"}
+    stem = t(expected[outcome]).split("{")[0]
+    assert stem in text
+    assert t("v:mean:accuracy", ahead="CNN", behind="RNN", diff=t.num(1.67, 2)) in text
+
+
+def test_cross_pairs_and_counts_are_named_in_the_consistent_sentence():
     t = Translator(LOCALE, "en")
-    view = lab_view(seed_row([3.9, 3.5]), seed_row([6.7, 3.8], collapsed=(0,)))
-    (warning,) = findings.first_seed_collapse(t, view)
-    assert warning.startswith("The RNN's seed-42 run shown here collapsed")
-    view = lab_view(seed_row([3.9, 3.5]), seed_row([3.8, 6.7], collapsed=(1,)))
-    assert findings.first_seed_collapse(t, view) == []
+    record = _record("consistent", [0.99, 0.985, 0.98], [0.97, 0.975])
+    record["direction"] = "cnn"
+    sentence = findings.outcome_sentence(t, record, lambda *keys: "[1]")
+    assert sentence.startswith("Every CNN run beat every RNN run (6 of 6 pairs)")
+    assert "with 3 CNN and 2 RNN runs this is not established" in sentence
 
 
 @pytest.mark.parametrize(
@@ -162,9 +201,12 @@ def timed_run(kind, seed, threads, fit, epochs):
     machine = {"cpu": {"model_name": "AMD EPYC", "family": 25, "simd": ["avx2"]},
                "tensorflow_threads": threads}  # fmt: skip
     record = {"kind": kind, "seed": seed, "machine": machine, "fit_seconds": fit,
-              "epochs_run": epochs, "params": 10, "predict_seconds": 1.0}  # fmt: skip
-    return SimpleNamespace(record=record, failed=False, outputs=np.zeros(1),
-                           history={"epoch_seconds": [fit / epochs] * epochs})  # fmt: skip
+              "epochs_run": epochs, "params": 10, "predict_seconds": 1.0,
+              "inputs": {"settings": {"epochs": epochs}}}  # fmt: skip
+    labels = np.arange(10)  # every digit right: a run that trained
+    return SimpleNamespace(record=record, failed=False, outputs=np.eye(10), y_true=labels,
+                           history={"epoch_seconds": [fit / epochs] * epochs,
+                                    "loss": [1.0] * epochs, "val_loss": [0.5] * epochs})  # fmt: skip
 
 
 def test_training_cost_compares_only_runs_timed_alike():

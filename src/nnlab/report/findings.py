@@ -200,16 +200,18 @@ def verdict(t, lab_view, cite) -> dict:
     if plan:
         lines.append(plan)
     for protocol in comparisons.PROTOCOLS[1:]:
-        other = comparisons.find(records, protocol)
-        if other is None:
+        other = comparisons.find(records, protocol, "all")
+        if other is None or everything is None:
             continue
-        same = (other["outcome"], other["winner"]) == (decision["outcome"], decision["winner"])
-        kept = comparisons.find(records, protocol, "all") or other
+        # Like with like: every run under each protocol (a sounder protocol's point is that
+        # fewer runs fail, which the trained-only comparison leaves out by design).
+        same = (other["outcome"], other["winner"]) == (everything["outcome"], everything["winner"])
+        kept = other
         restarted = {
             NAMES[kind]: sorted(set(everything["models"][kind]["seeds"])
                                 - set(kept["models"][kind]["seeds"]))
             for kind in ctx.KINDS
-        } if everything else {}  # fmt: skip
+        }  # fmt: skip
         lines.append(t(
             f"v:protocol:{protocol}", sentence=mean_sentence(t, other),
             outcome=t(f"outcome:{other['outcome']}"),
