@@ -204,9 +204,10 @@ def timed_run(kind, seed, threads, fit, epochs):
               "epochs_run": epochs, "params": 10, "predict_seconds": 1.0,
               "inputs": {"settings": {"epochs": epochs}}}  # fmt: skip
     labels = np.arange(10)  # every digit right: a run that trained
+    history = {"epoch_seconds": [fit / epochs] * epochs, "loss": [1.0] * epochs,
+               "val_loss": [0.5] * epochs}  # fmt: skip
     return SimpleNamespace(record=record, failed=False, outputs=np.eye(10), y_true=labels,
-                           history={"epoch_seconds": [fit / epochs] * epochs,
-                                    "loss": [1.0] * epochs, "val_loss": [0.5] * epochs})  # fmt: skip
+                           history=history)  # fmt: skip
 
 
 def test_training_cost_compares_only_runs_timed_alike():
