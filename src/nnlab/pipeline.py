@@ -208,3 +208,25 @@ def price_handmade(selection: Selection, echo=print) -> None:
     for item in todo:
         echo(f"pricing the hand-made houses with {item.spec.name} (seed {item.seed})")
         handmade.price(item.path, item.status.record)
+
+
+def measure_inference(selection: Selection, echo=print) -> None:
+    """Evaluate every finished Boston model on its training samples in inference mode
+    (inference.py) where that measurement is missing or was made with another model."""
+    from nnlab import inference
+
+    todo = [
+        item
+        for item in selection.by_state("done")
+        if item.spec.dataset == "boston"
+        and (item.path / "model.keras").exists()
+        and inference.read(item.path, item.status.record) is None
+    ]
+    loaded = {}
+    for item in todo:
+        echo(
+            f"evaluating {item.spec.name} (seed {item.seed}) on its training data in inference mode"
+        )
+        if item.spec.dataset not in loaded:
+            loaded[item.spec.dataset] = data.load(item.spec.dataset, log=lambda line: None)
+        inference.measure(item.path, item.status.record, loaded[item.spec.dataset])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import handmade, metrics, runs
+from nnlab import handmade, inference, metrics, runs
 from nnlab.errors import NnlabError
 from nnlab.experiments.train import GRADIENTS
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
@@ -30,6 +30,7 @@ class RunResult:
     folder: Path
     metrics: dict | None  # None for a failed run (no predictions)
     handmade_k: list[float] | None = None  # Boston: the hand-made houses' prices, when current
+    inference: dict | None = None  # Boston: the training loss in inference mode (inference.py)
 
     @property
     def failed(self) -> bool:
@@ -44,8 +45,10 @@ def read_run(folder: Path, name: str, record: dict) -> RunResult:
         with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
             y_true, outputs = npz["y_true"], npz["outputs"]
         scores = metrics.for_task(metrics.task_of(record["dataset"]), y_true, outputs)
-    prices = handmade.read(folder, record) if record["dataset"] == "boston" else None
-    return RunResult(name, record, history, y_true, outputs, folder, scores, prices)
+    boston = record["dataset"] == "boston"
+    prices = handmade.read(folder, record) if boston else None
+    measured = inference.read(folder, record) if boston else None
+    return RunResult(name, record, history, y_true, outputs, folder, scores, prices, measured)
 
 
 def load_all(selection) -> dict[str, list[RunResult]]:
@@ -91,7 +94,7 @@ def _freeze_run(item, root: Path, target: Path) -> Path:
     folder = item.path
     record = dict(item.status.record)
     out = ensure_dir(target / folder.relative_to(root))
-    for name in (*FROZEN_FILES, handmade.FILE):
+    for name in (*FROZEN_FILES, handmade.FILE, inference.FILE):
         if (folder / name).exists():
             atomic_copy(folder / name, out / name)
     files = record.get("files", {})

@@ -119,6 +119,7 @@ def _train(
         )
         trained = pipeline.train_missing(selections, workers, echo=emit, quiet=quiet)
         pipeline.price_handmade(chosen, echo=emit)
+        pipeline.measure_inference(chosen, echo=emit)
         if then is not None:
             emit(f"{len(trained)} run(s) trained; rendering")
             then()

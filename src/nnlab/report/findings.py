@@ -225,6 +225,31 @@ def verdict(t, lab_view, cite) -> dict:
     return {"lines": lines, "headline": headline}
 
 
+# The control explains the gap when it shrinks the validation/training ratio at least this much.
+GAP_EXPLAINED = 0.5
+
+
+def gap_sentences(t, found: dict | None) -> list[str]:
+    """The Boston CNN's validation-loss gap in numbers (gap.boston_cnn), and what they show:
+    BatchNormalization's moving averages are named only when the control supports it."""
+    if not found or found["lab"] is None or found["control"] is None:
+        return []
+    start, end = found["window"]
+    out = [t("gap:ratio", start=start, end=end, lab=t.num(found["lab"], 1), n=found["lab_runs"],
+             control=t.num(found["control"], 1), m=found["control_runs"],
+             momentum=t.num(design.BN_MOMENTUM, 2),
+             default=t.num(design.KERAS_BN_MOMENTUM, 2))]  # fmt: skip
+    measured = found["inference"]
+    if measured:
+        out.append(t("gap:inference", n=found["measured_runs"],
+                     inference=loss_text(t, measured["train_loss_inference"]),
+                     running=loss_text(t, measured["train_loss_running"]),
+                     val=loss_text(t, measured["validation_loss"])))  # fmt: skip
+    explained = found["control"] <= GAP_EXPLAINED * found["lab"]
+    out.append(t("gap:bn-yes" if explained else "gap:bn-no"))
+    return out
+
+
 def detail_failed(t, lab_view) -> list[str]:
     """A warning for each model none of whose runs trained: its detailed sections then show a
     failed run, which describes a model that learned nothing."""

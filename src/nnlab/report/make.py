@@ -7,7 +7,7 @@ from pathlib import Path
 from nnlab import metrics, pipeline, samples
 from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
-from nnlab.report import comparisons
+from nnlab.report import comparisons, gap
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
@@ -132,7 +132,8 @@ def make_report(
         comparisons.as_json([r for lab in labs for r in records[lab.name]], waiting),
     )
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
-                     log=log, experiments=shown, verdicts=records)  # fmt: skip
+                     log=log, experiments=shown, verdicts=records,
+                     gaps={"boston": gap.boston_cnn(boston, shown)})  # fmt: skip
     for lang in langs:
         pdf = build / f"report.{lang}.pdf"
         if "pdf" in formats and pdf.exists():

@@ -51,6 +51,7 @@ class Paths:
 def edition_context(
     lang: str, labs: list[ctx.Lab], paths: Paths, samples: dict, test_images, meta: dict,
     comparisons: dict, experiments: dict | None = None, verdicts: dict | None = None,
+    gaps: dict | None = None,
 ) -> tuple[dict, FigureStore]:  # fmt: skip
     """An edition's template values; `experiments` (results.load_experiments) None: the
     theory chapters show no experiment."""
@@ -73,7 +74,7 @@ def edition_context(
     edition = views.Edition(t, store, samples, test_images, cited.cite)
     lab_views = [
         views.lab_view(lab, sizes[lab.name], comparisons, (verdicts or {}).get(lab.name, []),
-                       edition)
+                       edition, (gaps or {}).get(lab.name))
         for lab in labs
     ]  # fmt: skip
     notes = prose.render_notes(paths.notes, lang)
@@ -139,7 +140,7 @@ def make_env(paths: Paths) -> Environment:
 def render(
     build: Path, labs: list[ctx.Lab], langs: list[str], formats: list[str], meta: dict,
     samples: dict, test_images=None, paths: Paths | None = None, log=print,
-    experiments: dict | None = None, verdicts: dict | None = None,
+    experiments: dict | None = None, verdicts: dict | None = None, gaps: dict | None = None,
 ) -> dict:  # fmt: skip
     """Write the requested editions, one process per language (`experiments`: the theory
     experiments' runs, results.load_experiments, or None to show none).
@@ -155,8 +156,9 @@ def render(
     for warning in prose.note_warnings(paths.notes, langs):
         log(warning)
     remove_temp_files(paths.build)  # a killed render's half-done writes
-    _JOB = (build, labs, formats, meta, samples, test_images, paths, comparisons, log, experiments,
-            verdicts)  # fmt: skip
+    _JOB = {"build": build, "labs": labs, "formats": formats, "meta": meta, "samples": samples,
+            "test_images": test_images, "paths": paths, "comparisons": comparisons, "log": log,
+            "experiments": experiments, "verdicts": verdicts, "gaps": gaps}  # fmt: skip
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # The editions are independent and WeasyPrint is single-threaded: one core each.
         # Forked workers inherit _JOB, so nothing large is pickled.
@@ -190,29 +192,19 @@ def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
     return result
 
 
-_JOB: tuple | None = None  # what _render_edition works on (set by render before forking)
+_JOB: dict | None = None  # what _render_edition works on (set by render before forking)
 
 
 def _render_edition(lang: str) -> dict:
-    (
-        build,
-        labs,
-        formats,
-        meta,
-        samples,
-        test_images,
-        paths,
-        comparisons,
-        log,
-        experiments,
-        verdicts,
-    ) = _JOB
+    job = _JOB
+    build, paths, formats, log = job["build"], job["paths"], job["formats"], job["log"]
     env = make_env(paths)
     timings = {}
     started = time.perf_counter()
     values, store = edition_context(
-        lang, labs, paths, samples, test_images, meta, comparisons, experiments, verdicts
-    )
+        lang, job["labs"], paths, job["samples"], job["test_images"], job["meta"],
+        job["comparisons"], job["experiments"], job["verdicts"], job["gaps"],
+    )  # fmt: skip
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:
         started = time.perf_counter()

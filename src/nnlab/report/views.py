@@ -132,7 +132,12 @@ DETAILS: dict[str, Callable] = {"mnist": _mnist, "imdb": _imdb, "boston": _bosto
 
 
 def lab_view(
-    lab: ctx.Lab, sizes: dict, comparisons: dict, records: list[dict], edition: Edition
+    lab: ctx.Lab,
+    sizes: dict,
+    comparisons: dict,
+    records: list[dict],
+    edition: Edition,
+    gap: dict | None = None,
 ) -> LabView:
     compared = comparisons.get(lab.name) or {}
     view = LabView(
@@ -172,6 +177,7 @@ def lab_view(
     view.discussion["suits"] = findings.suitability(edition.t, view)
     view.discussion["verdict"] = findings.verdict(edition.t, view, edition.cite)
     view.discussion["detail_failed"] = findings.detail_failed(edition.t, view)
+    view.discussion["gap"] = findings.gap_sentences(edition.t, gap)
     if lab.complete and view.comparison:
         comparison, t = view.comparison, edition.t
         view.figures["intervals"] = edition.store.get(
