@@ -133,23 +133,33 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
                 high=t.num(lab["score"]["high"], 2),
             )
         )
-        shared = sorted(set(wide["by_seed"]) & set(lab["by_seed"]))
-        worse = sum(wide["by_seed"][seed] > lab["by_seed"][seed] for seed in shared)
+        # The comparison rests on the wide CNN's seeds that trained; a failed seed says how
+        # it was cut short, not what the extra capacity does.
+        causes = {run.record["seed"]: ctx.failure_of("regression", run) for run in wide["runs"]}
+        failed = {seed: cause for seed, cause in causes.items() if cause}
+        if failed:
+            sentences.append(t("exp:capacity:wide-failed", failed=len(failed), count=len(causes),
+                               what=t(f"failure:{next(iter(failed.values()))}")))  # fmt: skip
+        trained = {seed: v for seed, v in wide["by_seed"].items() if seed not in failed}
+        shared = sorted(set(trained) & set(lab["by_seed"]))
+        worse = sum(trained[seed] > lab["by_seed"][seed] for seed in shared)
+        lab_mean = float(np.mean([lab["by_seed"][seed] for seed in shared])) if shared else 0
         # paired by seed, as the early-stopping comparison: a claim holds with every seed
         key = "exp:capacity:wide-" + (
-            "worse" if worse == len(shared) else "better" if worse == 0 else "overlap"
-        )
-        sentences.append(
+            "one" if len(shared) == 1
+            else "worse" if worse == len(shared) else "better" if worse == 0 else "overlap"
+        )  # fmt: skip
+        sentences += [
             t(
                 key,
-                lab=t.num(mean["lab-cnn"], 2),
-                wide=t.num(mean["wide-cnn"], 2),
+                lab=t.num(lab_mean, 2),
+                wide=t.num(float(np.mean([trained[seed] for seed in shared])), 2),
                 lab_params=t.num(lab["params"]),
                 wide_params=t.num(wide["params"]),
                 worse=t.num(worse),
                 count=t.num(len(shared)),
             )
-        )
+        ] if shared else []  # fmt: skip
     networks = [row for row in rows if row["name"] in ("lab-cnn", "lab-rnn", "wide-cnn")]
     best = min(networks, key=lambda row: row["score"]["mean"])
     boost = mean["gradient-boosting"]
