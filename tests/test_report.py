@@ -432,3 +432,28 @@ def test_the_theory_chapters_show_each_experiment_or_leave_it_out_cleanly(
         assert "figures/theory-" not in html  # no experiment figure is referenced
         assert 'id="theory_rnn"' in html and 'id="theory_fitting"' in html
         assert not list((build / "site" / lang / "figures").glob("theory-*"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_verdicts_json_and_the_report_state_the_same_verdicts(rendered, lang):
+    import json
+
+    t = Translator(LOCALE, lang)
+    found = json.loads((rendered / "verdicts.json").read_text(encoding="utf-8"))
+    assert found["pending"] == []
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    decided = [c for c in found["comparisons"]
+               if c["protocol"] == "notebook" and c["population"] == "trained"]  # fmt: skip
+    assert sorted(c["dataset"] for c in decided) == ["boston", "imdb", "mnist"]
+    for record in decided:
+        block = re.search(rf'id="verdict-{record["dataset"]}">(.*?)</div>', html, re.S)
+        assert block, record["dataset"]
+        text = re.sub(r"\s+", " ", block.group(1))
+        if record["p_value"] is not None:
+            assert t.pvalue(record["p_value"]) in text
+        pairs = record["cross_pairs"]
+        if record["outcome"] == "consistent":
+            assert f"({pairs['cnn'] or pairs['rnn']}" in text
+        detail = {kind: record["models"][kind]["detail_seed"] for kind in ("cnn", "rnn")}
+        if None not in detail.values():  # the detailed section shows the typical runs
+            assert t("detail-heading", **detail) in html
