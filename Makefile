@@ -8,7 +8,7 @@ NODE_STAMP = node_modules/.installed
 # TensorFlow for the GPU when nvidia-smi sees one, else for the CPU (`make setup EXTRA=cpu`).
 EXTRA  ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 
-.PHONY: setup test report data train bench lint extras clean
+.PHONY: setup test report data train bench lint extras workflows clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,15 @@ lint: setup
 extras: setup
 	bash scripts/check-extras.sh $(BIN)/pip
 
-test: lint extras $(NODE_STAMP)
+# The workflows against GitHub's workflow schema (check-jsonschema ships it: no network), then
+# zizmor's offline audits. Any finding fails: fix it, or suppress it on its line in the workflow
+# (`# zizmor: ignore[<audit>]`) with a one-line reason.
+WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+workflows: setup
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress $(WORKFLOWS)
+
+test: lint extras workflows $(NODE_STAMP)
 	$(BIN)/pytest
 
 data: setup
