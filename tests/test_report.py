@@ -269,8 +269,8 @@ def test_a_corrupt_run_names_the_command_that_redoes_it(rendered, data_dir, tmp_
     history = build / "runs" / "quick" / "imdb-rnn" / "seed-42" / "history.csv"
     history.write_text(history.read_text() + "9,9,9\n")
     result = run_nnlab(["report", "--profile", "quick", "--format", "html"], data_dir, build)
-    assert result.returncode == 2
-    [line] = result.stderr.strip().splitlines()
+    assert result.returncode == 0, result.stderr[-2000:]  # a preliminary report without it
+    [line] = [line for line in result.stderr.splitlines() if "history.csv" in line]
     assert "history.csv is missing or altered" in line
     assert "the run will be redone" not in line  # report never trains: it names the command
     assert line.endswith("make it with: nnlab train --profile quick --dataset imdb --seed 42")

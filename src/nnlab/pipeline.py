@@ -8,7 +8,7 @@ Every command (train, runs, report, build, freeze, predict, bench) finds its run
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nnlab import data, models, runs
@@ -44,6 +44,10 @@ class Plan:
         )
 
 
+# The states a report can use: a stale run is shown with a warning, a failed one as failed.
+FINISHED = ("done", "stale", "failed")
+
+
 @dataclass
 class Selection:
     """The runs of one command, all from one source: the build's run store or results/."""
@@ -73,16 +77,31 @@ class Selection:
             )
         return lines
 
-    def require(self, states=("done", "stale", "failed")) -> None:
+    def require(self, states=FINISHED) -> None:
         """One error line for the first run not in `states`, naming the command that makes it."""
         for item in self.plans:
             if item.status.state not in states:
-                where = "in the frozen results" if self.source == "frozen" else "in the build"
-                raise NnlabError(
-                    f"run {item.name} (seed {item.seed}, {self.profile} profile) is "
-                    f"{item.status.state} {where} ({item.status.reason}); make it with: "
-                    f"{item.train_command(self.profile)}"
-                )
+                raise self._not_ready(item)
+
+    def require_each_model(self) -> None:
+        """One error line, as `require`'s, when some model has no finished run at all: a
+        report (preliminary while runs are missing) needs one run of every model."""
+        for name in dict.fromkeys(item.name for item in self.plans):
+            mine = [item for item in self.plans if item.name == name]
+            if not any(item.status.state in FINISHED for item in mine):
+                raise self._not_ready(mine[0])
+
+    def finished(self) -> Selection:
+        """The same selection without the runs that are not finished yet."""
+        return replace(self, plans=[p for p in self.plans if p.status.state in FINISHED])
+
+    def _not_ready(self, item: Plan) -> NnlabError:
+        where = "in the frozen results" if self.source == "frozen" else "in the build"
+        return NnlabError(
+            f"run {item.name} (seed {item.seed}, {self.profile} profile) is "
+            f"{item.status.state} {where} ({item.status.reason}); make it with: "
+            f"{item.train_command(self.profile)}"
+        )
 
 
 def overrides_for(training: dict[str, dict], precision: str) -> dict[str, dict]:

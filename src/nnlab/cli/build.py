@@ -190,7 +190,7 @@ def _render(chosen, config_path, lang, fmt, experiments: bool) -> None:
     langs = ["vi", "en"] if lang == "all" else [lang]
     formats = ["html", "pdf"] if fmt == "all" else [fmt]
     report_config = projectconfig.load(config_path).report
-    chosen.require()
+    chosen.require_each_model()  # a run missing: a preliminary report
     emit(f"rendering from {chosen.root} ({chosen.source})")
     for line in chosen.warnings():
         emit(line)

@@ -304,6 +304,35 @@ def failures(lab_view) -> list[tuple[str, str, int, int]]:
     ]
 
 
+def preliminary(t, pending: list[dict], lab_views: list) -> str | None:
+    """The banner of a report rendered while runs are still missing: which runs are to come,
+    and how many runs each lab's verdict rests on so far."""
+    if not pending:
+        return None
+    labs = {view.name for view in lab_views}
+    waiting: dict[str, list[int]] = {}
+    trials = 0
+    for item in pending:
+        lab, _, kind = item["run"].partition("-")
+        if lab in labs and kind in NAMES:
+            waiting.setdefault(item["run"], []).append(item["seed"])
+        else:
+            trials += 1
+    runs = [t("preliminary:run" if len(seeds) > 1 else "preliminary:run-one",
+              lab=t(f"lab-short:{name.split('-')[0]}"), model=NAMES[name.split("-")[1]],
+              seeds=", ".join(map(str, seeds)))
+            for name, seeds in waiting.items()]  # fmt: skip
+    if trials:
+        runs.append(t("preliminary:trials", n=trials))
+    rest = []
+    for view in lab_views:
+        record = comparisons.find(view.verdicts, population="all")
+        if record:
+            counts = {kind: len(record["models"][kind]["seeds"]) for kind in ctx.KINDS}
+            rest.append(f"{t(f'lab-short:{view.name}')}: {t('runs-count', **counts)}")
+    return t("preliminary", count=len(pending), runs="; ".join(runs), seeds="; ".join(rest))
+
+
 def seed_counts_text(t, counts: dict[str, int]) -> str:
     """How many seeds each lab's models were trained with, e.g. "3 seeds (MNIST, IMDB) and 10
     seeds (Boston)"."""

@@ -96,6 +96,14 @@ def make_report(
     build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
     experiments=None,
 ) -> dict:  # fmt: skip
+    # A preliminary report while runs are missing: from what is finished, with the rest named.
+    waiting = comparisons.pending([selection, *([experiments] if experiments else [])])
+    for item in selection.by_state("missing"):
+        if item.status.record is None and item.status.reason != "not trained yet":
+            # altered or half-gone: named, so it is not mistaken for a run still to come
+            log(f"note: run {item.name} (seed {item.seed}) is left out: {item.status.reason}; "
+                f"make it with: {item.train_command(selection.profile)}")  # fmt: skip
+    selection = selection.finished()
     found = load_all(selection)
     labs = ctx.build_labs(found)
     sample_data = _samples_for(build, selection.source, labs, log)
@@ -126,7 +134,12 @@ def make_report(
         for lab in labs
     }
     records = {lab.name: comparisons.lab_comparisons(lab, shown) for lab in labs}
-    waiting = comparisons.pending([selection, *([experiments] if experiments else [])])
+    meta["pending"] = waiting
+    if waiting:
+        log(
+            f"note: a preliminary report: {len(waiting)} run(s) still to come; the final one "
+            f"replaces it after: nnlab train --profile {selection.profile}"
+        )
     atomic_write_json(
         build / VERDICTS,
         comparisons.as_json([r for lab in labs for r in records[lab.name]], waiting),

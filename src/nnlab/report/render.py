@@ -103,6 +103,7 @@ def edition_context(
         "summary": {"rows": findings.summary_rows(lab_views)},
         "overall": findings.overall(t, lab_views, machines, meta["seed_counts"]),
         "seed_text": findings.seed_counts_text(t, meta["seed_counts"]),
+        "preliminary": findings.preliminary(t, meta.get("pending", []), lab_views),
         "exhibits": {}
         if experiments is None
         else theory.exhibits(t, store, experiments, labs, meta["profile"]),
