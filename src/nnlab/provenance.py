@@ -1,6 +1,8 @@
 """Where a run was trained: the platform, the processor (model, family, the SIMD features that
-change numerics and speed), the core count and the library versions. Read without importing
-TensorFlow, so rendering and planning stay light."""
+change numerics and speed), the core count, the library versions and, for a run trained on a
+GPU, the GPU (model, driver, CUDA and cuDNN) and whether its LSTMs could take cuDNN's fused
+kernel. Read without importing TensorFlow (a training worker passes in what TensorFlow says
+about its build), so rendering and planning stay light."""
 
 from __future__ import annotations
 
@@ -47,10 +49,23 @@ def cpu_info() -> dict:
     }
 
 
-def machine() -> dict:
-    """What run.json records about the machine that trained the run."""
-    cpu = cpu_info()
+def gpu_record(gpu, build_info: dict) -> dict:
+    """What run.json records about the GPU a run trained on: `gpu` a devices.Gpu (nvidia-smi's
+    model name and driver version), `build_info` tf.sysconfig.get_build_info() of the worker
+    (the CUDA and cuDNN versions TensorFlow was built with and loads)."""
     return {
+        "name": gpu.name,
+        "driver": gpu.driver,
+        "cuda": build_info.get("cuda_version"),
+        "cudnn": build_info.get("cudnn_version"),
+    }
+
+
+def machine(gpu: dict | None = None) -> dict:
+    """What run.json records about the machine that trained the run; `gpu` (gpu_record) for
+    a run trained on a GPU."""
+    cpu = cpu_info()
+    found = {
         "platform": platform.platform(),
         "cpu": cpu["model"],
         "cpu_family": cpu["family"],
@@ -58,12 +73,57 @@ def machine() -> dict:
         "cores": cpu["cores"],
         "versions": library_versions(),
     }
+    if gpu:
+        found["gpu"] = gpu
+    return found
+
+
+# Keras 3 runs an LSTM layer with cuDNN's fused kernel (use_cudnn="auto") when the TensorFlow
+# backend sees a GPU and the layer keeps these settings (keras/src/layers/rnn/lstm.py, and
+# cudnn_ok in keras/src/backend/tensorflow/rnn.py); otherwise it loops over the steps.
+CUDNN_LSTM_DEFAULTS = {
+    "activation": "tanh",
+    "recurrent_activation": "sigmoid",
+    "recurrent_dropout": 0.0,
+    "unroll": False,
+    "use_bias": True,
+    "use_cudnn": "auto",
+}
+
+
+def lstm_cudnn(spec, on_gpu: bool) -> dict | None:
+    """For a model with LSTM layers: whether every one keeps cuDNN's conditions (as the spec
+    builds it: Keras's defaults unless the spec sets otherwise) and whether it trained on a
+    GPU; both together is when Keras takes the cuDNN path. None for a model without LSTMs."""
+    layers = [kwargs for kind, kwargs in spec.layers if kind == "LSTM"]
+    if not layers:
+        return None
+    broken = sorted({
+        key for kwargs in layers for key, default in CUDNN_LSTM_DEFAULTS.items()
+        if kwargs.get(key, default) != default
+    })  # fmt: skip
+    return {
+        "lstm_layers": len(layers),
+        "conditions_met": not broken,
+        "broken_conditions": broken,
+        "gpu": on_gpu,
+        "cudnn": on_gpu and not broken,
+    }
 
 
 def cpu_type(record_machine: dict | None) -> str | None:
-    """A short name for a CPU type: same type, same kernels, same numbers for the same seed."""
+    """A short name for a CPU type: same type, same kernels, same numbers for the same seed.
+    A run trained on a GPU is named by its GPU (with the CUDA and cuDNN it ran), since the GPU's
+    kernels, not the CPU's, made its numbers."""
     if not record_machine:
         return None
+    gpu = record_machine.get("gpu")
+    if gpu:
+        libraries = ", ".join(
+            f"{label} {gpu[key]}" for key, label in (("cuda", "CUDA"), ("cudnn", "cuDNN"))
+            if gpu.get(key)
+        )  # fmt: skip
+        return f"{gpu.get('name', 'unknown GPU')} (GPU{'; ' + libraries if libraries else ''})"
     family = record_machine.get("cpu_family")
     simd = ", ".join(record_machine.get("simd", [])) or "no SIMD flags"
     where = f"family {family}" if family is not None else "family unknown"

@@ -1,9 +1,16 @@
-"""Importing TensorFlow and Keras without their start-up notices.
+"""Importing TensorFlow and Keras without their start-up notices, and with every GPU set to
+take its memory as it needs it.
 
 TensorFlow's C++ code logs a oneDNN notice (twice) through Abseil before its own log level
 (TF_CPP_MIN_LOG_LEVEL, set in nnlab/__init__.py) is read, so no setting silences it. The import
 runs with the process's stderr captured; every other line is written back, so a real error
 still shows.
+
+By default TensorFlow reserves nearly all of a GPU's memory for the first process that touches
+it; `set_memory_growth` makes it allocate as needed instead, so a report or benchmark beside a
+training worker (or two workers on one GPU) does not fail for memory. It must run before any
+operation initialises the GPUs: `load_keras` calls it right after the import, and every
+training worker's initialiser calls it before setting its thread pools.
 """
 
 from __future__ import annotations
@@ -61,4 +68,24 @@ def load_keras():
     # TensorFlow's retracing warnings count calls across every model of the process: training
     # six models in one process trips them without anything being slow or wrong.
     tensorflow.get_logger().setLevel("ERROR")
+    set_memory_growth(tensorflow.config)
     return keras
+
+
+def set_memory_growth(config=None) -> list:
+    """Memory growth on for every GPU TensorFlow sees (`config`: tf.config, or a stand-in in
+    tests); returns those GPUs (physical devices), empty on a CPU. Where the GPUs were already
+    initialised (TensorFlow used before nnlab loaded it) the setting can no longer change and
+    is left as it is."""
+    if config is None:
+        load_keras()
+        import tensorflow as tf
+
+        config = tf.config
+    found = config.list_physical_devices("GPU")
+    for gpu in found:
+        try:
+            config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # "Physical devices cannot be modified after being initialized"
+            break
+    return found
