@@ -224,19 +224,6 @@ def test_lighter_runs_go_side_by_side_and_an_imdb_lstm_alone_on_every_core(data_
     assert parallel.lane_of(light, 1) == "all-cores"  # one worker: every run on every core
 
 
-def test_time_estimates_come_from_this_builds_own_runs(tmp_path, data_dir, monkeypatch):
-    from nnlab import parallel
-
-    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
-    chosen = pipeline.plan(
-        tmp_path, "full", models.select("boston", "cnn"), [42, 43], source="build"
-    )
-    first, second = chosen.plans
-    assert parallel.estimated_seconds(second, "full") == (parallel.TYPICAL_SECONDS["boston-cnn"])
-    seal(first.path, fit_seconds=7.5)
-    assert parallel.estimated_seconds(second, "full") == 7.5
-
-
 def test_an_atomic_write_is_flushed_to_disk_with_its_folder(tmp_path, monkeypatch):
     import os
 

@@ -1,63 +1,75 @@
 """Training independent runs side by side in worker processes (concurrent.futures).
 
 Runs train in spawned worker processes (TensorFlow does not survive a fork) whose TensorFlow
-thread pools are fixed when they start, so there are two pools: the lighter runs train side by
-side, each worker on its share of the cores; a run that saturates the cores trains afterwards
-in a pool of one worker on all of them. Workers live on from run to run, so TensorFlow is
-imported and each dataset loaded once per worker, not once per run. A worker trains its run
-into its own temporary folder and commits it to the run store itself, so a finished run is kept
-whatever happens to the others. Progress is read from the run store: Keras's CSVLogger appends
-a line to the run's history.csv after every epoch.
+thread pools are fixed when they start. The workers follow the devices: on a CPU there are two
+pools, the lighter runs side by side, each worker on its share of the cores, then a run that
+saturates the cores in a pool of one worker on all of them; on a machine with GPUs there is one
+pool of one worker per GPU (devices.gpus, asked without importing TensorFlow), each worker
+pinned to its GPU, and every run goes through it. Workers live on from run to run, so
+TensorFlow is imported and each dataset loaded once per worker, not once per run. A worker
+trains its run into its own temporary folder and commits it to the run store itself, so a
+finished run is kept whatever happens to the others. Progress is read from the run store:
+Keras's CSVLogger appends a line (with the epoch's seconds) to the run's history.csv after every
+epoch, and the estimate of the time left (estimate.py) is recomputed from those lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import queue
 import resource
-import statistics
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
-from nnlab import data, provenance, runs
+from nnlab import data, devices, estimate, provenance, runs
 from nnlab.errors import NnlabError
 
 # Runs that keep every core busy on their own: one IMDB LSTM used 2 cores, and two side by side
 # gained only 1.1x in throughput (a MNIST LSTM pair gained 1.78x), while one beside the lighter
-# runs on a single thread slowed down most of all. So these train last, alone, on every core.
+# runs on a single thread slowed down most of all. So on a CPU these train last, alone, on every
+# core. (What each run is expected to cost is estimate.py's.)
 SATURATES_CORES = {"imdb-rnn"}
-# Seconds of training per run on a 2-core Zen 3 (the frozen full build), for planning and the
-# time-left estimate before this build has timed a run of its own.
-TYPICAL_SECONDS = {
-    "mnist-cnn": 150,
-    "mnist-rnn": 300,
-    "imdb-cnn": 325,
-    "imdb-rnn": 1780,
-    "boston-cnn": 18,
-    "boston-rnn": 26,
-    # an experiment's trial, by experiment (2-core Zen 4, one thread, two side by side)
-    "batch-size": 10,
-    "early-stopping": 43,
-    "data-size": 16,
-    "capacity": 7,
-    "gradients": 10,
-}
 POLL_SECONDS = 2.0
 
 
 _loaded: dict[str, data.Dataset] = {}  # each worker's datasets, loaded once
+_gpu: dict | None = None  # each worker's GPU (provenance.gpu_record), None on a CPU
 
 
-def _start_worker(threads: int) -> None:
-    from nnlab.tfload import load_keras
+def pick_gpu(slots, gpus: tuple) -> devices.Gpu | None:
+    """The GPU a starting worker takes: the next slot number from `slots` (a queue the parent
+    filled with 0, 1, …), round the GPUs; None without GPUs or slots."""
+    if not gpus or slots is None:
+        return None
+    try:
+        slot = slots.get(timeout=30)
+    except queue.Empty:
+        return None
+    return gpus[slot % len(gpus)]
 
-    load_keras()
+
+def _start_worker(threads: int, slots=None, gpus: tuple = ()) -> None:
+    """A worker's initialiser: pin it to its GPU (before CUDA starts), import TensorFlow, turn on
+    memory growth and size the thread pools, all before any operation runs."""
+    global _gpu
+    mine = pick_gpu(slots, gpus)
+    if mine is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = mine.visible_id
+    from nnlab import tfload
+
+    tfload.load_keras()
     import tensorflow as tf
 
+    visible = tfload.set_memory_growth(tf.config)
     # before any operation runs: TensorFlow fixes its thread pools when it first needs them
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if mine is not None and visible:
+        _gpu = provenance.gpu_record(mine, dict(tf.sysconfig.get_build_info()))
 
 
 def _train_one(item, threads) -> None:
@@ -81,36 +93,58 @@ def _train_one(item, threads) -> None:
         kind=spec.kind,
         seed=item.seed,
         inputs=item.inputs,
-        machine={**provenance.machine(), "tensorflow_threads": threads},
+        machine={**provenance.machine(_gpu), "tensorflow_threads": threads},
         data_source=dataset.meta,
         # This worker's peak so far: it bounds the run's own peak.
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
+    cudnn = provenance.lstm_cudnn(spec, on_gpu=_gpu is not None)
+    if cudnn is not None:
+        record["lstm_cudnn"] = cudnn
     runs.commit(workdir, record, item.path)
-
-
-def estimated_seconds(item, profile: str) -> float:
-    """This build's own median time for the model when it has one, else the typical time."""
-    timed = []
-    for record_path in item.path.parent.glob(f"seed-*/{runs.RECORD}"):
-        try:
-            timed.append(runs.read_record(record_path.parent)["fit_seconds"])
-        except (KeyError, OSError, NnlabError):
-            continue
-    if timed:
-        return statistics.median(timed)
-    scale = 1.0 if profile == "full" else 0.01
-    return TYPICAL_SECONDS.get(item.spec.name if item.trial is None else item.trial.experiment,
-                               300) * scale  # fmt: skip
 
 
 def saturates(item) -> bool:
     return item.spec.name in SATURATES_CORES
 
 
-def next_job(waiting: list, running: list):
-    """The costliest waiting lighter run; once none is left, a run that saturates the cores,
-    but only when nothing else is running (it takes every core). None: wait."""
+@dataclass(frozen=True)
+class Layout:
+    """The worker pools of a build: `workers` processes on `cores` cores, or on `gpus`."""
+
+    workers: int
+    cores: int
+    gpus: tuple = ()
+
+    @property
+    def lanes(self) -> dict[str, tuple[int, int]]:
+        """Each pool, in the order its runs train: name -> (processes, TensorFlow threads)."""
+        share = max(1, self.cores // self.workers)
+        if self.gpus:  # every run through one pool, a worker per GPU
+            return {"gpu": (self.workers, share)}
+        if self.workers == 1:
+            return {"all-cores": (1, self.cores)}
+        return {"shared": (self.workers, share), "all-cores": (1, self.cores)}
+
+    def lane_of(self, item) -> str:
+        """Which pool trains a run: on a GPU machine the one pool ("gpu"); on a CPU
+        "all-cores" (one worker on every core) for a run that saturates the cores or when
+        there is one worker only, else "shared"."""
+        if self.gpus:
+            return "gpu"
+        return "all-cores" if self.workers == 1 or saturates(item) else "shared"
+
+
+def lane_of(item, workers: int, gpus: tuple = ()) -> str:
+    return Layout(workers, devices.cores(), tuple(gpus)).lane_of(item)
+
+
+def next_job(waiting: list, running: list, gpus: tuple = ()):
+    """On a CPU: the costliest waiting lighter run; once none is left, a run that saturates
+    the cores, but only when nothing else is running (it takes every core). On a GPU machine
+    the costliest waiting run. None: wait."""
+    if gpus:
+        return waiting[0] if waiting else None
     if any(saturates(item) for item in running):
         return None
     light = [item for item in waiting if not saturates(item)]
@@ -119,96 +153,143 @@ def next_job(waiting: list, running: list):
     return None if running else waiting[0]
 
 
-def lane_of(item, workers: int) -> str:
-    """Which pool trains a run: "all-cores" (one worker on every core) for a run that
-    saturates the cores or when there is one worker only, else "shared"."""
-    return "all-cores" if workers == 1 or saturates(item) else "shared"
+def plan_estimate(todo: list, workers: int, gpus: list | None = None):
+    """The layout the plan `todo` trains in with up to `workers` processes, and its Estimate
+    (calibrated from the run store's earlier runs on this machine). No TensorFlow."""
+    gpus = devices.gpus() if gpus is None else gpus
+    layout = Layout(max(1, min(workers, len(todo))), devices.cores(), tuple(gpus))
+    device = estimate.current_device(gpus)
+    store = todo[0].path.parents[2] if todo else None  # <store>/<profile>/<name>/seed-<n>
+    model = estimate.CostModel(estimate.earlier_observations(store, device))
+    return layout, estimate.Estimate(todo, layout, model, device)
 
 
-def _epochs_done(item) -> int:
-    """Epochs finished so far by the run in progress (from its temporary folder)."""
+def over_limit(todo: list, workers: int) -> str | None:
+    """The plan line of a plan whose upper estimate is over estimate.LIMIT_SECONDS, else None."""
+    _, planned = plan_estimate(todo, workers)
+    if planned.left(todo, [])[1] > estimate.LIMIT_SECONDS:
+        return planned.plan_line(todo)
+    return None
+
+
+def _partial_epochs(item) -> list[float]:
+    """The epoch seconds of the run in progress so far (its temporary folder's history)."""
     for partial in item.path.parent.glob(f".{item.path.name}.partial-*"):
         history = partial / "history.csv"
         if history.exists():
-            return max(0, len(history.read_text(encoding="utf-8").splitlines()) - 1)
-    return 0
+            return estimate.read_epoch_seconds(history)
+    return []
 
 
 class Progress:
-    """Elapsed time and an estimate of the time left: the estimated training not yet done,
-    spread over the workers."""
+    """Elapsed time and the estimate of the time left (a range: estimate.Estimate.left)."""
 
-    def __init__(self, cost: dict, workers: int):
-        self.cost = cost
-        self.workers = workers
+    def __init__(self, planned: estimate.Estimate):
+        self.estimate = planned
+        self.done: dict[int, list[float]] = {}  # each running run's finished epochs
         self.started = time.perf_counter()
+
+    def poll(self, running: dict) -> None:
+        """Read the running runs' partial histories into the estimate."""
+        now = time.perf_counter()
+        for item, since in running.values():
+            self.done[id(item)] = _partial_epochs(item)
+            self.estimate.running(item, self.done[id(item)], now - since)
+
+    def epochs(self, item) -> int:
+        return len(self.done.get(id(item), []))
 
     def clock(self, waiting: list, running: dict) -> str:
         now = time.perf_counter()
-        left = sum(self.cost[id(item)] for item in waiting)
-        left += sum(
-            max(0.0, self.cost[id(item)] - (now - since)) for item, since in running.values()
+        low, high = self.estimate.left(
+            waiting,
+            [(item, self.done.get(id(item), []), now - since) for item, since in running.values()],
         )
         return (
-            f"— {_minutes(now - self.started)} elapsed, about {_minutes(left / self.workers)} left"
+            f"— {estimate.duration(now - self.started)} elapsed, "
+            f"about {estimate.span(low, high)} left"
         )
 
 
-def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+def _banner(layout: Layout, todo: list) -> str:
+    lanes, count = layout.lanes, len(todo)
+    if layout.gpus:
+        names = ", ".join(sorted({gpu.name for gpu in layout.gpus}))
+        each = (
+            "one per GPU" if layout.workers == len(layout.gpus)
+            else f"sharing {len(layout.gpus)} GPU(s)"
+        )  # fmt: skip
+        return (
+            f"training {count} run(s) on {len(layout.gpus)} GPU(s) ({names}) with "
+            f"{layout.workers} worker process(es), {each}, {lanes['gpu'][1]} TensorFlow "
+            f"thread(s) each"
+        )
+    if layout.workers == 1:
+        return f"training {count} run(s) one after another on {layout.cores} TensorFlow thread(s)"
+    alone = sorted({item.name for item in todo if layout.lane_of(item) == "all-cores"})
+    if not alone:
+        return (
+            f"training {count} run(s) with {layout.workers} worker processes side by side on "
+            f"{lanes['shared'][1]} TensorFlow thread(s) each"
+        )
+    return (
+        f"training {count} run(s) with {layout.workers} worker processes: lighter runs side by "
+        f"side on {lanes['shared'][1]} TensorFlow thread(s) each, then {', '.join(alone)} "
+        f"alone on {layout.cores}"
+    )
 
 
 def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=False) -> None:
     """Train the plans in `todo` (missing or stale) with up to `workers` processes; `quiet`:
-    no line per epoch."""
-    cores = len(os.sched_getaffinity(0))
-    workers = max(1, min(workers, len(todo)))
-    cost = {id(item): estimated_seconds(item, profile) for item in todo}
-    waiting = sorted(todo, key=lambda item: -cost[id(item)])
-    progress = Progress(cost, workers)
-    sizes = {"shared": (workers, max(1, cores // workers)), "all-cores": (1, cores)}
-    if workers == 1:
-        echo(f"training {len(todo)} run(s) one after another on {cores} TensorFlow thread(s)")
-    else:
-        echo(
-            f"training {len(todo)} run(s) with {workers} worker processes: lighter runs side by "
-            f"side on {sizes['shared'][1]} TensorFlow thread(s) each, then "
-            f"{', '.join(sorted(SATURATES_CORES))} alone on {cores}"
-        )
+    no line per epoch. First a line with the run count and the estimated time."""
+    layout, planned = plan_estimate(todo, workers)
+    costs = {id(item): planned.cost(item) for item in todo}
+    waiting = sorted(todo, key=lambda item: -costs[id(item)][1])
+    echo(planned.plan_line(waiting))
+    echo(_banner(layout, todo))
+    progress = Progress(planned)
     running: dict = {}  # future -> (plan, start time)
     epochs_seen: dict[int, int] = {}
     finished = 0
     context = multiprocessing.get_context("spawn")
+    slots = None
+    if layout.gpus:
+        slots = context.Queue()
+        for slot in range(layout.workers):
+            slots.put(slot)
+    # a pool starts its workers only when it is given a run
     pools = {
         lane: ProcessPoolExecutor(
-            count, mp_context=context, initializer=_start_worker, initargs=(threads,)
+            count,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(threads, slots, layout.gpus),
         )
-        for lane, (count, threads) in sizes.items()
-    }  # a pool starts its workers only when it is given a run
-    with pools["shared"], pools["all-cores"]:
+        for lane, (count, threads) in layout.lanes.items()
+    }
+    with contextlib.ExitStack() as stack:
+        for pool in pools.values():
+            stack.enter_context(pool)
         while waiting or running:
-            while waiting and len(running) < workers:
-                item = next_job(waiting, [plan for plan, _ in running.values()])
+            while waiting and len(running) < layout.workers:
+                item = next_job(waiting, [plan for plan, _ in running.values()], layout.gpus)
                 if item is None:
                     break
                 waiting.remove(item)
-                lane = lane_of(item, workers)
-                if lane == "all-cores" and workers > 1:  # no lighter run is left: free memory
-                    pools["shared"].shutdown(wait=True)
-                threads = sizes[lane][1]
-                future = pools[lane].submit(_train_one, item, threads)
+                lane = layout.lane_of(item)
+                if lane == "all-cores" and "shared" in pools:  # no lighter run is left
+                    pools["shared"].shutdown(wait=True)  # free its memory
+                future = pools[lane].submit(_train_one, item, layout.lanes[lane][1])
                 running[future] = (item, time.perf_counter())
                 echo(
                     f"started {item.name} seed {item.seed} ({item.status.reason}) "
                     f"{progress.clock(waiting, running)}"
                 )
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            progress.poll(running)
             for future in done:
                 item, since = running.pop(future)
                 finished += 1
-                for other in waiting:  # this build's own timing beats the typical one
-                    if other.name == item.name:
-                        cost[id(other)] = time.perf_counter() - since
                 try:
                     future.result()
                 except BrokenProcessPool:
@@ -216,6 +297,7 @@ def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=Fal
                         "a training worker died (killed, or out of memory); finished runs are "
                         "kept: run the command again to go on"
                     ) from None
+                planned.finished(item)  # its recorded epochs calibrate the runs still to go
                 item.status = runs.status(item.path, item.name, item.inputs)
                 outcome = "" if item.status.state == "done" else f": {item.status.reason}"
                 echo(
@@ -223,7 +305,7 @@ def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=Fal
                     f"{item.status.state}{outcome} {progress.clock(waiting, running)}"
                 )
             for item, _ in [] if quiet else running.values():
-                epochs = _epochs_done(item)
+                epochs = progress.epochs(item)
                 if epochs != epochs_seen.get(id(item), 0):
                     epochs_seen[id(item)] = epochs
                     echo(
