@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -82,23 +81,48 @@ def _training_options(function):
     function = click.option("--quiet", is_flag=True, help="One line per run, none per epoch.")(
         function
     )
-    return click.option(
-        "--workers", type=click.IntRange(min=1), default=len(os.sched_getaffinity(0)),
-        show_default="the cores", help="Runs trained side by side, one process each.",
+    function = click.option(
+        "--yes", is_flag=True,
+        help="Train even when the estimate's upper end is over 12 hours (else: stop, exit 2).",
     )(function)  # fmt: skip
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        show_default="one per GPU when there are GPUs, else one per core",
+        help="Runs trained side by side, one process each.",
+    )(function)  # fmt: skip
+
+
+def _refuse_long_plans(selections, workers: int) -> None:
+    """Stop, before any TensorFlow work, with the plan's line when its upper estimate is over
+    estimate.LIMIT_SECONDS (12 hours)."""
+    from nnlab import parallel
+
+    todo = [
+        item
+        for chosen in selections
+        for item in chosen.by_state("missing") + chosen.by_state("stale")
+    ]
+    line = parallel.over_limit(todo, workers) if todo else None
+    if line is not None:
+        raise NnlabError(
+            f"{line}: over 12 hours; pass --yes to train anyway, or plan fewer runs "
+            "(--seeds, --dataset, --model, report.toml's epochs)"
+        )
 
 
 def _train(
     dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet,
-    experiments, then=None,
+    experiments, then=None, yes=False,
 ):  # fmt: skip
     """Under the build lock: clean leftovers, train what is missing or stale (the experiments
-    too, unless left out or a subset of the labs is asked for), price the hand-made houses,
-    then call `then()` (still under the lock)."""
-    from nnlab import pipeline
+    too, unless left out or a subset of the labs is asked for) unless the plan would take over
+    12 hours and `yes` is not given, price the hand-made houses, then call `then()` (still
+    under the lock)."""
+    from nnlab import devices, pipeline
     from nnlab.lock import build_lock
     from nnlab.runs import clean_leftovers
 
+    workers = workers or devices.default_workers()
     build = build_dir()
     with build_lock(build):
         clean_leftovers(build)
@@ -117,6 +141,8 @@ def _train(
         selections += experiment_selections(
             experiments, dataset, kind, profile, seed, "build", fetch=True
         )
+        if not yes:
+            _refuse_long_plans(selections, workers)
         trained = pipeline.train_missing(selections, workers, echo=emit, quiet=quiet)
         pipeline.price_handmade(chosen, echo=emit)
         pipeline.measure_inference(chosen, echo=emit)
@@ -131,12 +157,13 @@ def _train(
 @_training_options
 @_experiments_option
 def train_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet, experiments
-) -> None:
+    dataset, kind, profile, seed, seed_count, config_path, precision, workers, yes, quiet,
+    experiments,
+) -> None:  # fmt: skip
     """Train the runs that are missing or out of date; finished runs are kept."""
     chosen, trained = _train(
         dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet,
-        experiments,
+        experiments, yes=yes,
     )  # fmt: skip
     done = len(chosen.by_state("done"))
     click.echo(f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({profile} profile)")
@@ -231,8 +258,8 @@ def report_command(
 @_training_options
 @_experiments_option
 def build_command(
-    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, workers, quiet,
-    experiments,
+    dataset, kind, profile, seed, seed_count, config_path, precision, lang, fmt, workers, yes,
+    quiet, experiments,
 ) -> None:  # fmt: skip
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
     if dataset or kind:
@@ -244,7 +271,7 @@ def build_command(
 
     _train(
         None, None, profile, seed, seed_count, config_path, precision, workers, quiet,
-        experiments, then=render,
+        experiments, then=render, yes=yes,
     )  # fmt: skip
 
 
