@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from nnlab import config, data, flops, gemm, provenance, runs
+from nnlab import config, data, devices, flops, gemm, provenance, runs
 from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_write_json
 from nnlab.models import SPECS
@@ -84,6 +84,41 @@ def run_rows(states: dict, peaks: dict, timer=None) -> list[dict]:
     return rows
 
 
+def device_peaks(gpus: list, cpu: dict, measure) -> tuple[dict, dict]:
+    """The device the benchmark runs on (bench.json's "device") and the peaks MFU is measured
+    against: `measure()` (a large product, run by TensorFlow on its default device: the GPU
+    when there is one) and a nominal figure, the CPU's formula on a CPU, the data sheet's
+    fp32 peak of a known GPU (flops.GPU_FP32_PEAKS) on a GPU, else unknown (None). `gpus`:
+    devices.gpus(); `cpu`: provenance.cpu_info()."""
+    measured = measure()
+    if gpus:
+        gpu = gpus[0]
+        formula = flops.gpu_peak_flops(gpu.name)
+        device = {
+            "kind": "gpu",
+            "model": gpu.name,
+            "driver": gpu.driver,
+            "gpus": len(gpus),
+            "cpu": cpu["model"],
+            "cores": cpu["cores"],
+            "peak_measured_by": "a 4096³ float32 matrix product on the GPU (TensorFlow lets "
+            "Ampere and later GPUs run it in TensorFloat-32, as it does the models' products)",
+            "peak_formula": "the data sheet's dense fp32 peak of this GPU"
+            if formula else "unknown: this GPU is not in nnlab's table of data-sheet peaks",
+        }  # fmt: skip
+    else:
+        formula = flops.peak_flops(cpu)
+        device = {
+            "kind": "cpu",
+            **cpu,
+            "peak_measured_by": "a 4096³ float32 matrix product on all cores",
+            "peak_formula": "cores × fp32 lanes × FMA units × 2 × clock",
+        }
+    device["peak_flops_per_s"] = measured
+    device["peak_formula_flops_per_s"] = formula
+    return device, {"measured": measured, "formula": formula}
+
+
 def measured_peak(size: int = 4096) -> float:
     """FLOP/s of a large float32 matrix product on this machine: the attainable peak that MFU
     is measured against (the formula's nominal clock can be beaten by boost clocks)."""
@@ -123,8 +158,7 @@ def bench(build: Path, selection, report_config: dict, with_predict: bool, log=p
     if not finished:  # fit and predict times come from the runs: nothing to measure without them
         raise NnlabError(f"no finished {profile} runs in {build / 'runs'}: "
                          f"train them first (nnlab train --profile {profile})")  # fmt: skip
-    cpu = provenance.cpu_info()
-    peaks = {"measured": measured_peak(), "formula": flops.peak_flops(cpu)}
+    device, peaks = device_peaks(devices.gpus(), provenance.cpu_info(), measured_peak)
     stages: list[dict] = []
     for name in data.DATASETS:
         _timed(stages, f"load {name}", lambda name=name: data.load(name, fetch=False, log=log))
@@ -142,13 +176,7 @@ def bench(build: Path, selection, report_config: dict, with_predict: bool, log=p
     done = [row for row in rows if "fit_seconds" in row]
     result = {
         "profile": profile,
-        "device": {
-            **cpu,
-            "peak_flops_per_s": peaks["measured"],
-            "peak_formula_flops_per_s": peaks["formula"],
-            "peak_measured_by": "a 4096³ float32 matrix product on all cores",
-            "peak_formula": "cores × fp32 lanes × FMA units × 2 × clock",
-        },  # fmt: skip
+        "device": device,
         "runs": rows,
         "stages": stages,
         "render_cold": cold,
@@ -177,14 +205,23 @@ def _share(value: float | None) -> str:
     return f"{value:.0%}" + ("*" if value > 1 else "")
 
 
-def table(result: dict) -> str:
-    device = result["device"]
+def device_line(device: dict) -> str:
     measured = device["peak_flops_per_s"] / 1e9
-    formula = (device["peak_formula_flops_per_s"] or 0) / 1e9
-    lines = [
+    formula = device["peak_formula_flops_per_s"]
+    if device.get("kind") == "gpu":
+        nominal = f"data sheet {formula / 1e9:.0f} GFLOP/s" if formula else "data sheet unknown"
+        return (
+            f"device: {device['model']} (GPU, driver {device['driver']}); fp32 peak measured "
+            f"{measured:.1f} GFLOP/s, {nominal}"
+        )
+    return (
         f"device: {device['model']} (family {device['family']}), {device['cores']} cores; fp32 "
-        f"peak measured {measured:.1f} GFLOP/s, formula {formula:.1f} GFLOP/s"
-    ]
+        f"peak measured {measured:.1f} GFLOP/s, formula {(formula or 0) / 1e9:.1f} GFLOP/s"
+    )
+
+
+def table(result: dict) -> str:
+    lines = [device_line(result["device"])]
     lines.append(
         f"{'run':<11} {'fit s':>8} {'pred s':>7} {'epochs':>6} {'s/epoch':>8} {'GFLOP/s':>8} "
         f"{'MFU':>6} {'formula':>8}"
@@ -201,9 +238,13 @@ def table(result: dict) -> str:
         )
     if any((row.get(key) or 0) > 1 for row in result["runs"] for key in ("mfu", "mfu_formula")):
         lines.append(
-            "* above 100%: the formula's peak uses /proc/cpuinfo's nominal clock (boost clocks "
-            "run faster) and assumes the SIMD units' full width; the measured peak is one large "
-            "product, which small kernels can match when they stay in cache"
+            "* above 100%: on a GPU, TensorFlow runs float32 products in TensorFloat-32 on "
+            "tensor cores, faster than the data sheet's fp32 peak; the measured peak is one "
+            "large product, which small kernels can match when they stay in cache"
+            if result["device"].get("kind") == "gpu"
+            else "* above 100%: the formula's peak uses /proc/cpuinfo's nominal clock (boost "
+            "clocks run faster) and assumes the SIMD units' full width; the measured peak is one "
+            "large product, which small kernels can match when they stay in cache"
         )
     for row in result["runs"]:
         if "lstm_products" in row:

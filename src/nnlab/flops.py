@@ -1,4 +1,4 @@
-"""Training FLOPs counted from the layer shapes, and the CPU's peak FLOP/s.
+"""Training FLOPs counted from the layer shapes, and the peak FLOP/s of the CPU or GPU.
 
 One multiply-add counts as 2 FLOPs. Training a sample costs about 3 forward passes (the
 backward pass computes gradients for both activations and weights); validation costs one.
@@ -7,6 +7,8 @@ memory-bound and small next to the matrix products.
 """
 
 from __future__ import annotations
+
+import re
 
 
 def forward_flops(spec, layers: list[dict]) -> int:
@@ -44,3 +46,29 @@ def peak_flops(cpu: dict) -> float | None:
     if not cpu["clock_ghz"]:
         return None
     return cpu["cores"] * cpu["fp32_lanes"] * cpu["fma_units"] * 2 * cpu["clock_ghz"] * 1e9
+
+
+# Dense fp32 peaks (no tensor cores, no sparsity) from NVIDIA's data sheets, by a part of the
+# name nvidia-smi gives; the first match counts, so the more specific names come first. Any other
+# GPU's peak is unknown. TensorFlow runs float32 matrix products on Ampere and later GPUs in
+# TensorFloat-32 by default, which tensor cores run several times faster than this, so a
+# measured rate can exceed these figures.
+GPU_FP32_PEAKS = (
+    ("H200 NVL", 60e12),
+    ("H200", 67e12),  # H200 SXM
+    ("H100 PCIe", 51e12),
+    ("H100 NVL", 60e12),
+    ("H100", 67e12),  # H100 SXM ("NVIDIA H100 80GB HBM3")
+    ("A100", 19.5e12),  # SXM and PCIe alike
+    ("L4", 30.3e12),
+    ("T4", 8.1e12),
+)
+
+
+def gpu_peak_flops(name: str) -> float | None:
+    """The data sheet's dense fp32 peak of the GPU named `name` (nvidia-smi's name), None
+    when it is not in GPU_FP32_PEAKS."""
+    return next(
+        (peak for part, peak in GPU_FP32_PEAKS if re.search(rf"\b{re.escape(part)}\b", name, re.I)),
+        None,
+    )
