@@ -14,14 +14,15 @@ import numpy as np
 import pytest
 from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
 
-from nnlab import pipeline, runs
+from nnlab import config, pipeline, runs
 from nnlab.experiments import design
 from nnlab.fsutil import sha256_file
 from nnlab.models import MODEL_NAMES
 from nnlab.results import read_run
 
 pytestmark = pytest.mark.slow
-SEEDS = (42, 43, 44)  # report.toml's three seeds
+# The default seeds per model: 3 for MNIST and IMDB, 10 for Boston (report.toml sets none).
+SEEDS = {name: config.seeds_for(name.split("-")[0], 42, None) for name in MODEL_NAMES}
 
 
 def run_folder(build: Path, name: str) -> Path:
@@ -75,9 +76,10 @@ def test_runs_json_lists_every_seed_done(quick_build, data_dir):
     assert {row["experiment"] for row in trials} == set(design.EXPERIMENTS)
     assert all(row["status"] == "done" for row in trials), trials
     rows = [row for row in rows if not row["experiment"]]
-    assert [row["name"] for row in rows] == [name for name in MODEL_NAMES for _ in SEEDS]
-    assert [Path(row["folder"]).name for row in rows] == [f"seed-{s}" for _ in MODEL_NAMES
-                                                           for s in SEEDS]  # fmt: skip
+    assert [row["name"] for row in rows] == [n for n in MODEL_NAMES for _ in SEEDS[n]]
+    assert [Path(row["folder"]).name for row in rows] == [f"seed-{s}" for n in MODEL_NAMES
+                                                           for s in SEEDS[n]]  # fmt: skip
+    assert len(SEEDS["boston-rnn"]) == 10 and len(SEEDS["imdb-rnn"]) == 3
     assert all(row["status"] == "done" and row["source"] == "build" for row in rows), rows
     assert all(row["fit_seconds"] > 0 and row["epochs_run"] == 1 for row in rows)
 
@@ -85,13 +87,13 @@ def test_runs_json_lists_every_seed_done(quick_build, data_dir):
 def test_two_seeds_of_a_model_never_share_a_folder(quick_build):
     for name in MODEL_NAMES:
         seeds = [runs.read_record(quick_build / "runs" / "quick" / name / f"seed-{seed}")["seed"]
-                 for seed in SEEDS]  # fmt: skip
-        assert seeds == list(SEEDS)
+                 for seed in SEEDS[name]]  # fmt: skip
+        assert seeds == SEEDS[name]
         outputs = [
             np.load(quick_build / "runs" / "quick" / name / f"seed-{seed}" / "predictions.npz")[
                 "outputs"
             ]
-            for seed in SEEDS
+            for seed in SEEDS[name]
         ]
         assert not np.array_equal(outputs[0], outputs[1])  # other seeds, other models
 
@@ -100,7 +102,8 @@ def test_second_train_trains_nothing(quick_build, data_dir):
     before = {name: folder_digest(run_folder(quick_build, name)) for name in MODEL_NAMES}
     result = run_nnlab(["train", "--profile", "quick", "--quiet"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr
-    assert "0 trained, 18/18 runs done" in result.stdout
+    runs_planned = sum(len(seeds) for seeds in SEEDS.values())
+    assert f"0 trained, {runs_planned}/{runs_planned} runs done" in result.stdout
     after = {name: folder_digest(run_folder(quick_build, name)) for name in MODEL_NAMES}
     assert before == after
 

@@ -48,3 +48,24 @@ def test_a_model_with_no_finished_run_still_stops_with_one_line(rendered, data_d
     assert result.stderr.strip().count("\n") == 0
     assert "run mnist-cnn (seed 42, quick profile) is missing" in result.stderr
     assert "make it with: nnlab train --profile quick --dataset mnist --seed 42" in result.stderr
+
+
+def test_the_build_renders_early_once_every_model_has_a_finished_run():
+    from types import SimpleNamespace
+
+    from nnlab import pipeline
+
+    def plan(name, state):
+        return SimpleNamespace(name=name, status=SimpleNamespace(state=state))
+
+    def selection(*plans):
+        return SimpleNamespace(plans=list(plans))
+
+    labs = selection(plan("mnist-cnn", "done"), plan("mnist-cnn", "missing"),
+                     plan("imdb-rnn", "failed"))  # fmt: skip
+    trials = selection(plan("batch-8", "missing"))
+    assert pipeline.ready_for_a_preliminary_report([labs, trials])
+    labs.plans[2].status.state = "missing"  # imdb-rnn has nothing finished yet
+    assert not pipeline.ready_for_a_preliminary_report([labs, trials])
+    everything = selection(plan("mnist-cnn", "done"), plan("imdb-rnn", "done"))
+    assert not pipeline.ready_for_a_preliminary_report([everything])  # nothing left: the final

@@ -97,9 +97,11 @@ def test_html_numbers_equal_run_metrics(rendered, lang):
     t = Translator(LOCALE, lang)
     page = parse(rendered / "site" / lang / "index.html")
     checked = 0
+    shown = detail_seeds(rendered)
     for key, text in page.metric_cells.items():
         dataset, kind, metric = key.split("-", 2)
-        folder = rendered / "runs" / "quick" / f"{dataset}-{kind}" / "seed-42"
+        seed = shown[dataset][kind]
+        folder = rendered / "runs" / "quick" / f"{dataset}-{kind}" / f"seed-{seed}"
         value = read_run(folder, f"{dataset}-{kind}", runs.read_record(folder)).metrics[metric]
         percent = metric in {"accuracy", "precision_macro", "recall_macro", "f1_macro"}
         expected = t.pct(value) if percent else None
@@ -109,6 +111,19 @@ def test_html_numbers_equal_run_metrics(rendered, lang):
         assert text.strip().startswith(expected), (key, text, expected)
         checked += 1
     assert checked == 2 * (5 + 5 + 4)
+
+
+def detail_seeds(build) -> dict[str, dict[str, int]]:
+    """The seed each model's detailed section shows: verdicts.json's detail_seed (the typical
+    run that trained), else the first seed (no run of that model trained)."""
+    import json
+
+    found = json.loads((build / "verdicts.json").read_text(encoding="utf-8"))
+    return {
+        c["dataset"]: {kind: c["models"][kind]["detail_seed"] or c["models"][kind]["seeds"][0]
+                       for kind in ("cnn", "rnn")}
+        for c in found["comparisons"] if c["protocol"] == "notebook" and c["population"] == "all"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -252,7 +267,8 @@ def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, da
                         "--config", str(config)], data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 3  # one line per seed of boston-cnn, none for the other models
+    # one line per seed of boston-cnn, none for the other models
+    assert len(warnings) == config.DEFAULT_SEED_COUNTS["boston"]
     for seed, line in zip((42, 43, 44), warnings, strict=True):
         assert f"run boston-cnn (seed {seed})" in line
         assert "its training settings (epochs 1 → 3) changed" in line
@@ -442,18 +458,22 @@ def test_verdicts_json_and_the_report_state_the_same_verdicts(rendered, lang):
     found = json.loads((rendered / "verdicts.json").read_text(encoding="utf-8"))
     assert found["pending"] == []
     html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
-    decided = [c for c in found["comparisons"]
-               if c["protocol"] == "notebook" and c["population"] == "trained"]  # fmt: skip
-    assert sorted(c["dataset"] for c in decided) == ["boston", "imdb", "mnist"]
-    for record in decided:
+    notebook = [c for c in found["comparisons"] if c["protocol"] == "notebook"]
+    assert sorted({c["dataset"] for c in notebook}) == ["boston", "imdb", "mnist"]
+    for record in notebook:
         block = re.search(rf'id="verdict-{record["dataset"]}">(.*?)</div>', html, re.S)
         assert block, record["dataset"]
         text = re.sub(r"\s+", " ", block.group(1))
-        if record["p_value"] is not None:
+        if record["population"] == "all":  # the reliability line: failures per model, Fisher
+            failed = {kind: len(record["models"][kind]["failed"]) for kind in ("cnn", "rnn")}
+            if any(failed.values()):
+                assert t.pvalue(record["reliability"]["p_value"]) in text
+                assert f"{failed['rnn']}" in text
+        elif record["p_value"] is not None:  # the decision: its p-value and cross pairs
             assert t.pvalue(record["p_value"]) in text
-        pairs = record["cross_pairs"]
-        if record["outcome"] == "consistent":
-            assert f"({pairs['cnn'] or pairs['rnn']}" in text
-        detail = {kind: record["models"][kind]["detail_seed"] for kind in ("cnn", "rnn")}
-        if None not in detail.values():  # the detailed section shows the typical runs
-            assert t("detail-heading", **detail) in html
+            if record["outcome"] == "consistent":
+                direction = record["direction"]
+                assert f"({record['cross_pairs'][direction]}" in text
+    detail = detail_seeds(rendered)
+    for lab, seeds in detail.items():
+        assert t("detail-heading", **seeds) in html, lab

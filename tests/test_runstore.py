@@ -224,6 +224,33 @@ def test_lighter_runs_go_side_by_side_and_an_imdb_lstm_alone_on_every_core(data_
     assert parallel.lane_of(light, 1) == "all-cores"  # one worker: every run on every core
 
 
+def test_one_seed_of_every_model_goes_first(data_dir, monkeypatch, tmp_path):
+    """The first wave: each lab model's lowest seed, unless the model already has a finished
+    run; the IMDB LSTM's first seed goes before any second seed, alone on the cores."""
+    from nnlab import parallel
+
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    finished = tmp_path / "runs" / "full" / "mnist-cnn" / "seed-44"
+    finished.mkdir(parents=True)
+    (finished / runs.RECORD).write_text("{}")
+    chosen = pipeline.plan(tmp_path, "full", list(models.SPECS.values()), [42, 43], source="build")
+    by_key = {(item.spec.name, item.seed): item for item in chosen.plans}
+    firsts = parallel.first_wave(chosen.plans)
+    expected = {id(by_key[name, 42]) for name in models.SPECS if name != "mnist-cnn"}
+    assert firsts == expected
+    waiting = sorted(chosen.plans, key=lambda item: (item.seed != 43, item.spec.name))
+    light_first = parallel.next_job(waiting, [], firsts=frozenset(firsts))
+    assert light_first.seed == 42 and light_first.spec.name != "imdb-rnn"
+    only_heavy_first = [item for item in waiting if id(item) not in firsts or
+                        item.spec.name == "imdb-rnn"]  # fmt: skip
+    busy = [by_key["mnist-rnn", 42]]
+    # the heavy first waits for the cores; a second seed does not jump the queue meanwhile
+    assert parallel.next_job(only_heavy_first, busy, firsts=frozenset(firsts)) is None
+    assert (
+        parallel.next_job(only_heavy_first, [], firsts=frozenset(firsts)) is by_key["imdb-rnn", 42]
+    )
+
+
 def test_an_atomic_write_is_flushed_to_disk_with_its_folder(tmp_path, monkeypatch):
     import os
 

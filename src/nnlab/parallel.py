@@ -139,10 +139,24 @@ def lane_of(item, workers: int, gpus: tuple = ()) -> str:
     return Layout(workers, devices.cores(), tuple(gpus)).lane_of(item)
 
 
-def next_job(waiting: list, running: list, gpus: tuple = ()):
-    """On a CPU: the costliest waiting lighter run; once none is left, a run that saturates
+def first_wave(todo: list) -> set[int]:
+    """One run (its lowest seed) of each lab model with no finished run yet: trained before
+    the rest, so that a complete preliminary report can be rendered as early as possible."""
+    firsts: dict[str, int] = {}
+    for item in sorted(todo, key=lambda plan: plan.seed):
+        finished_one = any(item.path.parent.glob(f"seed-*/{runs.RECORD}"))
+        if item.trial is None and item.name not in firsts and not finished_one:
+            firsts[item.name] = id(item)
+    return set(firsts.values())
+
+
+def next_job(waiting: list, running: list, gpus: tuple = (), firsts: frozenset = frozenset()):
+    """The first wave (`firsts`, first_wave's ids) before anything else; within it, or after
+    it: on a CPU, the costliest waiting lighter run; once none is left, a run that saturates
     the cores, but only when nothing else is running (it takes every core). On a GPU machine
     the costliest waiting run. None: wait."""
+    wave = [item for item in waiting if id(item) in firsts]
+    waiting = wave or waiting
     if gpus:
         return waiting[0] if waiting else None
     if any(saturates(item) for item in running):
@@ -239,15 +253,19 @@ def _banner(layout: Layout, todo: list) -> str:
     )
 
 
-def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=False) -> None:
+def train_parallel(
+    todo: list, profile: str, workers: int, echo=print, quiet=False, on_finish=None
+) -> None:
     """Train the plans in `todo` (missing or stale) with up to `workers` processes; `quiet`:
-    no line per epoch. First a line with the run count and the estimated time."""
+    no line per epoch. First a line with the run count and the estimated time. One run of
+    each lab model goes first (first_wave); `on_finish(plan)` is called after each run."""
     layout, planned = plan_estimate(todo, workers)
     costs = {id(item): planned.cost(item) for item in todo}
     waiting = sorted(todo, key=lambda item: -costs[id(item)][1])
     echo(planned.plan_line(waiting))
     echo(_banner(layout, todo))
     progress = Progress(planned)
+    firsts = frozenset(first_wave(todo))
     running: dict = {}  # future -> (plan, start time)
     epochs_seen: dict[int, int] = {}
     finished = 0
@@ -272,12 +290,15 @@ def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=Fal
             stack.enter_context(pool)
         while waiting or running:
             while waiting and len(running) < layout.workers:
-                item = next_job(waiting, [plan for plan, _ in running.values()], layout.gpus)
+                item = next_job(
+                    waiting, [plan for plan, _ in running.values()], layout.gpus, firsts
+                )
                 if item is None:
                     break
                 waiting.remove(item)
                 lane = layout.lane_of(item)
-                if lane == "all-cores" and "shared" in pools:  # no lighter run is left
+                lighter_left = any(layout.lane_of(other) == "shared" for other in waiting)
+                if lane == "all-cores" and "shared" in pools and not lighter_left:
                     pools["shared"].shutdown(wait=True)  # free its memory
                 future = pools[lane].submit(_train_one, item, layout.lanes[lane][1])
                 running[future] = (item, time.perf_counter())
@@ -304,6 +325,8 @@ def train_parallel(todo: list, profile: str, workers: int, echo=print, quiet=Fal
                     f"[{finished}/{len(todo)}] {item.name} seed {item.seed} "
                     f"{item.status.state}{outcome} {progress.clock(waiting, running)}"
                 )
+                if on_finish is not None:
+                    on_finish(item)
             for item, _ in [] if quiet else running.values():
                 epochs = progress.epochs(item)
                 if epochs != epochs_seen.get(id(item), 0):

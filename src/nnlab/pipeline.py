@@ -194,10 +194,11 @@ def dataset_checksum(name: str, fetch: bool) -> str | None:
 
 
 def train_missing(
-    selections: list[Selection], workers: int, echo=print, quiet: bool = False
+    selections: list[Selection], workers: int, echo=print, quiet: bool = False, on_finish=None
 ) -> list[Plan]:
     """Train every plan of `selections` (lab runs, experiments) that is missing or stale,
-    `workers` at a time, in one schedule; return those trained."""
+    `workers` at a time, in one schedule (parallel.train_parallel, which calls `on_finish`
+    after each run); return those trained."""
     from nnlab import parallel
     from nnlab.tfload import require_tensorflow
 
@@ -210,8 +211,20 @@ def train_missing(
     ]
     if todo:
         require_tensorflow()
-        parallel.train_parallel(todo, selections[0].profile, workers, echo, quiet)
+        parallel.train_parallel(todo, selections[0].profile, workers, echo, quiet, on_finish)
     return todo
+
+
+def ready_for_a_preliminary_report(selections: list[Selection]) -> bool:
+    """Every lab model of the first selection has a finished run, and some run is still to
+    come: the moment a complete preliminary report can be rendered."""
+    labs = selections[0].plans
+    names = {item.name for item in labs}
+    complete = all(
+        any(item.status.state in FINISHED for item in labs if item.name == name) for name in names
+    )
+    waiting = [item for s in selections for item in s.plans if item.status.state not in FINISHED]
+    return complete and bool(waiting)
 
 
 def price_handmade(selection: Selection, echo=print) -> None:

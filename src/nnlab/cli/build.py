@@ -112,12 +112,13 @@ def _refuse_long_plans(selections, workers: int) -> None:
 
 def _train(
     dataset, kind, profile, seed, seed_count, config_path, precision, workers, quiet,
-    experiments, then=None, yes=False,
+    experiments, then=None, yes=False, early=None,
 ):  # fmt: skip
     """Under the build lock: clean leftovers, train what is missing or stale (the experiments
     too, unless left out or a subset of the labs is asked for) unless the plan would take over
     12 hours and `yes` is not given, price the hand-made houses, then call `then()` (still
-    under the lock)."""
+    under the lock). `early()` is called once, mid-training, as soon as every lab model has a
+    finished run while runs are still to come (the build's preliminary report)."""
     from nnlab import devices, pipeline
     from nnlab.lock import build_lock
     from nnlab.runs import clean_leftovers
@@ -143,7 +144,20 @@ def _train(
         )
         if not yes:
             _refuse_long_plans(selections, workers)
-        trained = pipeline.train_missing(selections, workers, echo=emit, quiet=quiet)
+        rendered_early = False
+
+        def preliminary(_item) -> None:
+            nonlocal rendered_early
+            if early is None or rendered_early:
+                return
+            if pipeline.ready_for_a_preliminary_report(selections):
+                rendered_early = True
+                emit("every model has a finished run: rendering a preliminary report")
+                early()
+
+        trained = pipeline.train_missing(
+            selections, workers, echo=emit, quiet=quiet, on_finish=preliminary
+        )
         pipeline.price_handmade(chosen, echo=emit)
         pipeline.measure_inference(chosen, echo=emit)
         if then is not None:
@@ -271,7 +285,7 @@ def build_command(
 
     _train(
         None, None, profile, seed, seed_count, config_path, precision, workers, quiet,
-        experiments, then=render, yes=yes,
+        experiments, then=render, yes=yes, early=render,
     )  # fmt: skip
 
 

@@ -185,15 +185,22 @@ def verdict(t, lab_view, cite) -> dict:
     "headline": the decision in one sentence, for the summary."""
     records = lab_view.verdicts
     decision = comparisons.find(records)
-    if decision is None:
-        return {"lines": [], "headline": None}
     everything = comparisons.find(records, population="all")
-    lines = []
-    if everything:
-        lines.append(reliability_sentence(t, everything, cite))
+    if everything is None:
+        return {"lines": [], "headline": None}
+    lines = [reliability_sentence(t, everything, cite)]
+    if decision is None:  # a model none of whose runs trained: only reliability is decided
+        untrained = [NAMES[kind] for kind in ctx.KINDS
+                     if len(everything["models"][kind]["failed"])
+                     == everything["models"][kind]["runs"]]  # fmt: skip
+        lines.append(t("v:no-trained", models=" & ".join(untrained)))
+        lines.append(t("v:all", sentence=mean_sentence(t, everything),
+                       outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
+        headline = t("v:headline-untrained", models=" & ".join(untrained))
+        return {"lines": lines, "headline": headline}
     lines.append(t("v:trained", sentence=mean_sentence(t, decision)) + " "
                  + outcome_sentence(t, decision, cite))  # fmt: skip
-    if everything and everything["models"] != decision["models"]:
+    if everything["models"] != decision["models"]:
         lines.append(t("v:all", sentence=mean_sentence(t, everything),
                        outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
     plan = planning_sentence(t, decision, lab_view.sizes["n_test"])
@@ -201,7 +208,7 @@ def verdict(t, lab_view, cite) -> dict:
         lines.append(plan)
     for protocol in comparisons.PROTOCOLS[1:]:
         other = comparisons.find(records, protocol, "all")
-        if other is None or everything is None:
+        if other is None:
             continue
         # Like with like: every run under each protocol (a sounder protocol's point is that
         # fewer runs fail, which the trained-only comparison leaves out by design).
@@ -437,3 +444,36 @@ def training_ranges(run) -> np.ndarray | None:
         if "scaler_min" not in npz.files:
             return None
         return np.stack([npz["scaler_min"], npz["scaler_max"]])
+
+
+# The libraries a reader installs to redo the runs, by the names their projects use.
+LIBRARY_NAMES = {"tensorflow": "TensorFlow", "tensorflow-cpu": "TensorFlow", "keras": "Keras",
+                 "numpy": "NumPy", "scikit-learn": "scikit-learn", "python": "Python"}  # fmt: skip
+
+
+def _seed_range(seeds: list[int]) -> str:
+    """42–44 for consecutive seeds, else the list."""
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def environment(t, machines: dict, lab_views: list, meta: dict) -> dict:
+    """The appendix's short table: library versions, each lab's seeds, one line per machine."""
+    versions = machines["versions"]
+    libraries = ", ".join(
+        f"{LIBRARY_NAMES[name]} {versions[name]}" for name in LIBRARY_NAMES if name in versions
+    )
+    groups: dict[str, list[str]] = {}
+    for view in lab_views:
+        seeds = (view.seeds or {}).get("seeds") or meta["seeds"]
+        groups.setdefault(_seed_range(seeds), []).append(t(f"lab-short:{view.name}"))
+    seeds = "; ".join(f"{text} ({', '.join(labs)})" for text, labs in groups.items())
+    lines = []
+    for line in machines["lines"]:
+        used = [t(f"lab-short:{lab}") for lab in line["labs"]]
+        if line["trials"]:
+            used.append(t("machine:trials", n=line["trials"]))
+        lines.append(t("machine:line", name=line["name"], cores=line["cores"] or "?",
+                       used=", ".join(used)))  # fmt: skip
+    return {"libraries": libraries, "seeds": seeds, "lines": lines, "machines": lines}
