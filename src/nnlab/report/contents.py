@@ -26,6 +26,10 @@ class Chapter:
     title: str  # catalog message id; a lab chapter's title is its lab's "lab-title:<lab>"
     sections: tuple[Section, ...] = ()
     per_lab: bool = False  # one chapter per lab (anchor "<lab>"), sections in templates/lab/
+    # the editions' media it is printed in: a reference the reader looks up only when
+    # needed stays on the site, so the PDF keeps to a lab report's length
+    media: tuple[str, ...] = ("html", "pdf")
+    appendix: bool = False  # lettered A, B, … in the order the medium shows the appendices
 
 
 LAB_SECTIONS = (
@@ -53,12 +57,24 @@ CHAPTERS = (
     Chapter("summary", "Summary of results"),
     Chapter("lab", "", LAB_SECTIONS, per_lab=True),
     Chapter("conclusion", "Overall conclusion"),
-    Chapter("layers", "Layer reference"),
     Chapter("theory", "Theory", THEORY_SECTIONS),
     Chapter("fixes", "Changes from the original notebook"),
     Chapter("references", "References"),
-    Chapter("appendix", "Appendix: environment and provenance"),
+    Chapter("layers", "Layer reference", media=("html",), appendix=True),
+    Chapter("appendix", "Appendix: environment and provenance", appendix=True),
 )
+
+
+def shown(medium: str) -> list[Chapter]:
+    """The chapters one medium prints, in reading order."""
+    return [chapter for chapter in CHAPTERS if medium in chapter.media]
+
+
+def appendix_letters(medium: str) -> dict[str, str]:
+    """Each appendix's letter in this medium: "A" for the first one it shows."""
+    appendices = [chapter.id for chapter in shown(medium) if chapter.appendix]
+    return {name: chr(ord("A") + index) for index, name in enumerate(appendices)}
+
 
 # Everything outside this chapter is the student's report: it never names the tool, the
 # command or the machine that built it (tests/test_report.py checks the rendered text).

@@ -6,6 +6,7 @@ Templates only format what is computed here; every number comes from the saved r
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,7 +264,27 @@ def training_machines(labs: list[Lab], others: list[RunResult] = ()) -> dict:
         group["runs"].append(f"{run.name} ({run.record.get('seed')})")
     types = sorted({group["cpu_type"] for group in groups.values() if group["cpu_type"]})
     versions = next((g["machine"]["versions"] for g in groups.values() if g["machine"]), {})
-    return {"groups": list(groups.values()), "cpu_types": types, "versions": versions}
+    # One line per CPU type, as a student names the machine: the processor without its
+    # instruction-set flags, its cores, and which labs (and how many experiment runs) it trained.
+    by_type: dict[str, dict] = {}
+    for run in lab_runs:
+        machine = run.record.get("machine")
+        line = by_type.setdefault(provenance.cpu_type(machine) or "", _machine_line(machine))
+        lab = run.name.split("-")[0]
+        if lab not in line["labs"]:
+            line["labs"].append(lab)
+    for run in others:
+        machine = run.record.get("machine")
+        line = by_type.setdefault(provenance.cpu_type(machine) or "", _machine_line(machine))
+        line["trials"] += 1
+    return {"groups": list(groups.values()), "cpu_types": types, "versions": versions,
+            "lines": [line for key, line in sorted(by_type.items()) if key]}  # fmt: skip
+
+
+def _machine_line(machine: dict | None) -> dict:
+    name = provenance.cpu_type(machine) or ""
+    return {"name": re.sub(r";[^)]*\)", ")", name), "cores": (machine or {}).get("cores"),
+            "labs": [], "trials": 0}  # fmt: skip
 
 
 def dataset_sizes(labs: list[Lab]) -> dict[str, dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from markupsafe import Markup
 
 from nnlab import diagnose, verdicts
 from nnlab.data import boston
@@ -229,7 +230,19 @@ def verdict(t, lab_view, cite) -> dict:
         ))  # fmt: skip
     headline = t("v:headline", sentence=mean_sentence(t, decision),
                  outcome=t(f"outcome:{decision['outcome']}"))  # fmt: skip
-    return {"lines": lines, "headline": headline}
+    return {"lines": lines, "headline": headline, "name": verdict_name(t, decision)}
+
+
+def verdict_name(t, record: dict) -> str:
+    """The verdict in a few words, as the summary and the discussion name it beside their link
+    to the verdict (stated once, in the lab's results)."""
+    if record["p_value"] is None:
+        return t("v:name:untested")
+    pairs = record["cross_pairs"]
+    ahead = record.get("winner") or record["direction"] or (
+        "cnn" if pairs["cnn"] >= pairs["rnn"] else "rnn")  # fmt: skip
+    behind = "rnn" if ahead == "cnn" else "cnn"
+    return t(f"v:name:{record['outcome']}", ahead=NAMES[ahead], behind=NAMES[behind])
 
 
 # The control explains the gap when it shrinks the validation/training ratio at least this much.
@@ -476,4 +489,46 @@ def environment(t, machines: dict, lab_views: list, meta: dict) -> dict:
             used.append(t("machine:trials", n=line["trials"]))
         lines.append(t("machine:line", name=line["name"], cores=line["cores"] or "?",
                        used=", ".join(used)))  # fmt: skip
-    return {"libraries": libraries, "seeds": seeds, "lines": lines, "machines": lines}
+    return {"libraries": libraries, "seeds": seeds, "machines": lines}
+
+
+# The settings the training sentence states, in its order.
+STATED_SETTINGS = ("learning_rate", "epochs", "patience", "batch_size", "validation_split",
+                   "precision")  # fmt: skip
+
+
+def training_setup(t, lab_name: str, runs: dict, cite) -> list[str]:
+    """How each model was trained, from its own run's settings (run.json): one sentence for
+    both when they share them, else one per model."""
+    settings = {kind: run.record["inputs"]["settings"] for kind, run in runs.items()}
+    shared = all(settings["cnn"].get(key) == settings["rnn"].get(key) for key in STATED_SETTINGS)
+    groups = [(t("training:both"), settings["cnn"])] if shared else [
+        (t("model-name", model=NAMES[kind], lab=t(f"lab-short:{lab_name}")), settings[kind])
+        for kind in ctx.KINDS
+    ]  # fmt: skip
+    out = []
+    for who, s in groups:
+        epochs = t("epochs:at-most" if s.get("patience") else "epochs:exactly", n=s["epochs"])
+        sentence = t("training-setup", who=who, optimizer=Markup("Adam ") + cite("kingma2015"),
+                     lr=t.short(s["learning_rate"]), loss=t(f"loss:{lab_name}"), epochs=epochs,
+                     batch=s["batch_size"], val=t.pct(s["validation_split"], 0))  # fmt: skip
+        if s.get("patience"):
+            sentence += " " + t("early-stopping-setup", patience=s["patience"])
+        if s.get("precision", "float32") != "float32":
+            sentence += " " + t("training-precision", precision=s["precision"])
+        out.append(sentence)
+    return out
+
+
+def fitting_rules(t) -> list[tuple[str, str]]:
+    """diagnose.fitting's rules after the failed runs, (verdict, its rule in one sentence), in
+    the order they are tried, with the thresholds diagnose.py uses."""
+    rise = t.pct(diagnose.OVERFIT_RISE, 0)
+    values = {
+        "underfitting": {"drop": t.pct(diagnose.UNDERFIT_DROP, 0)},
+        "overfitting": {"rise": rise, "gap": t.pct(diagnose.OVERFIT_GAP, 0)},
+        "still-improving": {"near": t.pct(diagnose.NEAR_END_SHARE, 0), "rise": rise},
+        "good-fit": {},
+    }
+    return [(verdict, t(f"rule:{verdict}", **values[verdict]))
+            for verdict in diagnose.VERDICTS if verdict != "failed"]  # fmt: skip

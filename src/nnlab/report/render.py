@@ -78,8 +78,11 @@ def edition_context(
         for lab in labs
     ]  # fmt: skip
     notes = prose.render_notes(paths.notes, lang)
+    tasks = set()
     for view in lab_views:
         view.notes = notes.get(view.name)
+        view.first_of_task = view.task not in tasks
+        tasks.add(view.task)
     trials = [run for found in (experiments or {}).values() for runs in found.values()
               for run in runs]  # fmt: skip
     machines = ctx.training_machines(labs, trials)
@@ -102,6 +105,8 @@ def edition_context(
         "cite": cited.cite,
         "summary": {"rows": findings.summary_rows(lab_views)},
         "overall": findings.overall(t, lab_views, machines, meta["seed_counts"]),
+        "environment": findings.environment(t, machines, lab_views, meta),
+        "fitting_rules": findings.fitting_rules(t),
         "seed_text": findings.seed_counts_text(t, meta["seed_counts"]),
         "preliminary": findings.preliminary(t, meta.get("pending", []), lab_views),
         "exhibits": {}
@@ -209,17 +214,23 @@ def _render_edition(lang: str) -> dict:
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:
         started = time.perf_counter()
-        html = env.get_template("report.html").render(**values, medium="html")
+        html = env.get_template("report.html").render(**in_medium(values, "html"))
         atomic_write_text(paths.site / lang / "index.html", html)
         timings[f"html-{lang}"] = time.perf_counter() - started
     if "pdf" in formats:
         started = time.perf_counter()
-        html = env.get_template("report.html").render(**values, medium="pdf")
+        html = env.get_template("report.html").render(**in_medium(values, "pdf"))
         write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
         timings[f"pdf-{lang}"] = time.perf_counter() - started
     log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
     drawn = {f"{lang}/{name}": seconds for name, seconds in store.draw_seconds.items()}
     return {"stages": timings, "figures": drawn}
+
+
+def in_medium(values: dict, medium: str) -> dict:
+    """An edition's values for one medium: the chapters it prints, their appendix letters."""
+    return {**values, "medium": medium, "chapters": contents.shown(medium),
+            "appendix_letters": contents.appendix_letters(medium)}  # fmt: skip
 
 
 def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:

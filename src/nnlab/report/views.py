@@ -63,6 +63,9 @@ class LabView:
     layer_counts: dict[str, dict]  # per kind, listings.layer_count
     details: MnistDetails | ImdbDetails | BostonDetails | None = None
     notes: Markup | None = None  # the student's own remarks (report/notes/<lang>/<lab>.md)
+    # the first lab of its task (classification, regression): explanations shared by the
+    # labs of a task are given there in full, and the later labs refer back to them
+    first_of_task: bool = True
 
 
 @dataclass
@@ -173,6 +176,9 @@ def lab_view(
         },  # fmt: skip
     )
     view.details = DETAILS[lab.name](lab, view, edition)
+    view.discussion["training"] = findings.training_setup(
+        edition.t, lab.name, lab.runs, edition.cite
+    )
     view.discussion["cost"] = findings.cost(edition.t, view.cost)
     view.discussion["suits"] = findings.suitability(edition.t, view)
     view.discussion["verdict"] = findings.verdict(edition.t, view, edition.cite)
