@@ -111,7 +111,7 @@ def edition_context(
         "preliminary": findings.preliminary(t, meta.get("pending", []), lab_views),
         "exhibits": {}
         if experiments is None
-        else theory.exhibits(t, store, experiments, labs, meta["profile"]),
+        else theory.exhibits(t, store, experiments, labs, meta["profile"], samples),
     }
     return values, store
 

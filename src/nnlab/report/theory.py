@@ -10,8 +10,12 @@ from nnlab.report.theory_models import capacity, data_size, gradients
 from nnlab.report.theory_training import batch_size, early_stopping, validation
 
 
-def exhibits(t, store: FigureStore, found: dict, labs: list[ctx.Lab], profile: str) -> dict:
-    """{experiment: Exhibit} for the experiments that are done, and the validation exhibit."""
+def exhibits(
+    t, store: FigureStore, found: dict, labs: list[ctx.Lab], profile: str,
+    samples: dict | None = None,
+) -> dict:  # fmt: skip
+    """{experiment: Exhibit} for the experiments that are done, and the validation exhibit
+    (`samples`: the report's data extracts, whose Boston training prices it reads)."""
     boston = next(lab for lab in labs if lab.name == "boston")
     out = {}
     if "batch-size" in found:
@@ -24,7 +28,7 @@ def exhibits(t, store: FigureStore, found: dict, labs: list[ctx.Lab], profile: s
         out["capacity"] = capacity(t, store, found["capacity"], boston)
     if "gradients" in found:
         out["gradients"] = gradients(t, store, found["gradients"])
-    shown = validation(t, store, labs)
+    shown = validation(t, store, labs, (samples or {}).get("boston"))
     if shown is not None:
         out["validation"] = shown
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlab import config
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import PATIENCE
@@ -188,7 +189,39 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
     )
 
 
-def validation(t, store: FigureStore, labs: list[ctx.Lab]) -> Exhibit | None:
+def constant_baseline(boston: ctx.Lab, y_train) -> dict:
+    """The MSE of always predicting the fitted districts' mean price, on the validation
+    districts (the last share of the training arrays, Keras's validation_split) and on the
+    test districts: how hard each split is on its own, whatever the model."""
+    run = boston.runs["cnn"]
+    targets = np.asarray(y_train, dtype=float)[: run.record["n_train"]]
+    settings = config.TrainSettings(**run.record["inputs"]["settings"])
+    n_fit = config.split_sizes(len(targets), settings)["n_fit"]
+    mean = float(targets[:n_fit].mean())
+    validation, test = targets[n_fit:], np.asarray(run.y_true, dtype=float)
+    return {"mean": mean, "n_fit": n_fit, "n_val": len(validation), "n_test": len(test),
+            "val": float(np.mean((validation - mean) ** 2)),
+            "test": float(np.mean((test - mean) ** 2))}  # fmt: skip
+
+
+def baseline_sentence(t, boston: ctx.Lab | None, houses: dict | None) -> str | None:
+    """Whether the Boston validation districts are easier than the test districts by
+    themselves; without the training prices (samples made without the data cache), says so."""
+    if boston is None or not boston.complete:
+        return None
+    if not houses or "y_train" not in houses:
+        return t("exp:val:baseline-missing")
+    found = constant_baseline(boston, houses["y_train"])
+    easier = found["val"] < found["test"]
+    return t("exp:val:baseline-easier" if easier else "exp:val:baseline-not-easier",
+             mean=t.num(found["mean"], 1), n_fit=t.num(found["n_fit"]),
+             n_val=t.num(found["n_val"]), n_test=t.num(found["n_test"]),
+             val=t.num(found["val"], 1), test=t.num(found["test"], 1))  # fmt: skip
+
+
+def validation(t, store: FigureStore, labs: list[ctx.Lab], houses: dict | None = None):
+    """Validation against test scores for every lab's runs (`houses`: the Boston samples, whose
+    training prices say how hard the validation districts are by themselves)."""
     found = [lessons.validation_vs_test(lab.name, lab.repeats) for lab in labs]
     found = [item for item in found if item is not None]
     if not found:
@@ -200,15 +233,18 @@ def validation(t, store: FigureStore, labs: list[ctx.Lab]) -> Exhibit | None:
         flattering = (difference > 0) == item["higher_better"]
         against = item["count"] - item["favourable"]
         chosen = item["chosen"]
+        # the runs counted are those whose validation score lay on the mean's side
+        side_higher = flattering == item["higher_better"]
         sentences.append(
             t(
-                "exp:val:compare" if flattering else "exp:val:compare-against",
+                "exp:val:compare",
                 lab=t(f"lab-name:{item['lab']}"),
                 metric=t(f"exp:val:metric:{item['metric']}"),
                 difference=t.num(abs(difference) * (100 if percent else 1), 2)
                 + " "
                 + t(f"exp:val:unit:{item['metric']}"),
                 direction=t("exp:val:higher" if difference > 0 else "exp:val:lower"),
+                side=t("exp:val:higher" if side_higher else "exp:val:lower"),
                 count=t.num(item["favourable"] if flattering else against),
                 total=t.num(item["count"]),
             )
@@ -221,6 +257,10 @@ def validation(t, store: FigureStore, labs: list[ctx.Lab]) -> Exhibit | None:
                 count=t.num(item["count"]),
             )
         )
+        if item["lab"] == "boston":
+            boston = next(lab for lab in labs if lab.name == "boston")
+            sentences.append(baseline_sentence(t, boston, houses))
+    sentences = [sentence for sentence in sentences if sentence]
     for item in found:
         item["title"] = t(f"lab-name:{item['lab']}")
     drawn_from = [
