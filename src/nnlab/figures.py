@@ -227,7 +227,7 @@ def equation(latex: str) -> str:
     """
     with plt.rc_context({"svg.fonttype": "path"}):
         fig = plt.figure(figsize=(0.01, 0.01))
-        fig.text(0, 0, f"${latex}$", fontsize=15)
+        fig.text(0, 0, f"${latex}$", fontsize=12)
         return to_svg(fig)
 
 

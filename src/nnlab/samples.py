@@ -70,8 +70,13 @@ def export(
     return out
 
 
-def shorten(text: str) -> str:
-    return text if len(text) <= REVIEW_CHARS else text[:REVIEW_CHARS].rsplit(" ", 1)[0] + " …"
+def shorten(text: str, limit: int = REVIEW_CHARS, tail: bool = False) -> str:
+    """The review's first `limit` characters (whole words), or with `tail` its last ones."""
+    if len(text) <= limit:
+        return text
+    if tail:
+        return "… " + text[-limit:].split(" ", 1)[-1]
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def imdb_extract(dataset, test_indices: list[int]) -> dict:

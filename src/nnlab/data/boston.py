@@ -22,6 +22,12 @@ HANDMADE_HOUSES = (
     (10.0, 0.0, 9.0, 1.0, 0.5, 5.0, 50.0, 1.0, 4.0, 400.0, 20.0, 400.0, 25.0),
     (0.1, 90.0, 2.0, 0.0, 0.4, 7.5, 20.0, 5.0, 1.0, 200.0, 15.0, 380.0, 5.0),
 )
+# What the notebook printed for those two houses (its CNN, one run; "Dự đoán giá nhà cho bộ dữ
+# liệu 1: $16765.10", "... 2: $43475.39"), in dollars: the notebook's outputs, a documented input
+# like the houses themselves, which the report sets beside today's prices.
+NOTEBOOK_HANDMADE_PRICES_USD = (16765.10, 43475.39)
+# MEDV is censored: every district worth 50 thousand dollars or more was recorded as 50.0.
+PRICE_CAP = 50.0
 # What a value can physically be, per feature (low, high; None: unbounded): rates, shares in
 # percent, a 0/1 river dummy, counts and distances.
 PHYSICAL_RANGE = {

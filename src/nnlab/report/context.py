@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlab import config, diagnose, metrics, provenance, stats, verdicts
 from nnlab.data import archives
-from nnlab.data.boston import HANDMADE_HOUSES
+from nnlab.data.boston import HANDMADE_HOUSES, NOTEBOOK_HANDMADE_PRICES_USD, PRICE_CAP
 from nnlab.results import RunResult
 
 LABS = ("mnist", "imdb", "boston")
@@ -209,7 +209,7 @@ def largest_errors(lab: Lab, count: int = 5) -> list[dict]:
     predictions = {kind: run.outputs.reshape(-1).astype(float) for kind, run in lab.runs.items()}
     worst = np.argsort(-np.maximum(*(np.abs(p - y) for p in predictions.values())))[:count]
     return [
-        {"index": int(i), "actual": float(y[i]),
+        {"index": int(i), "actual": float(y[i]), "capped": bool(y[i] >= PRICE_CAP),
          **{kind: float(p[i]) for kind, p in predictions.items()}}
         for i in worst
     ]  # fmt: skip
@@ -221,9 +221,10 @@ def handmade_houses(lab: Lab) -> list[dict] | None:
     if any(run.handmade_k is None for run in lab.runs.values()):
         return None
     return [
-        {"features": list(features), **{k: run.handmade_k[i] for k, run in lab.runs.items()}}
+        {"features": list(features), "notebook": NOTEBOOK_HANDMADE_PRICES_USD[i] / 1000,
+         **{k: run.handmade_k[i] for k, run in lab.runs.items()}}
         for i, features in enumerate(HANDMADE_HOUSES)
-    ]
+    ]  # fmt: skip
 
 
 def calibration(lab: Lab, bins: int = 10) -> dict[str, dict]:

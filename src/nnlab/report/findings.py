@@ -10,9 +10,10 @@ from collections import Counter
 import numpy as np
 from markupsafe import Markup
 
-from nnlab import diagnose, verdicts
+from nnlab import config, diagnose, metrics, verdicts
 from nnlab.data import boston
 from nnlab.experiments import design
+from nnlab.models import IMDB_MAXLEN
 from nnlab.report import comparisons
 from nnlab.report import context as ctx
 
@@ -48,11 +49,14 @@ def fitting_sentence(t, model: str, found: dict, patience) -> str:
 
 
 def verdict_counts(t, runs: list, task: str) -> str:
-    """How runs' diagnoses split, in the rules' order, e.g. "good fit 2, overfitting 1"."""
+    """How runs' diagnoses split, in the rules' order, e.g. "overfitting in 2 seeds, good fit
+    in 1 seed"."""
     counts = Counter(fitting(run, task)["verdict"] for run in runs)
     return ", ".join(
-        f"{t('verdict-name:' + v)} {counts[v]}" for v in diagnose.VERDICTS if counts[v]
-    )
+        t("fit:count-one" if counts[v] == 1 else "fit:count", verdict=t("verdict-name:" + v),
+          n=counts[v])
+        for v in diagnose.VERDICTS if counts[v]
+    )  # fmt: skip
 
 
 def fitting_counts(t, lab: ctx.Lab, kind: str) -> str | None:
@@ -83,9 +87,18 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
     if not lab.complete:
         return []
     if lab.task == "regression":
-        worst = ctx.largest_errors(lab, count=1)[0]
-        return [t("errors:largest", index=worst["index"], actual=t.num(worst["actual"], 1),
-                  cnn=t.num(worst["cnn"], 1), rnn=t.num(worst["rnn"], 1))]  # fmt: skip
+        top = ctx.largest_errors(lab, count=2)
+        worst = top[0]
+        out = [t("errors:largest", index=worst["index"], actual=t.num(worst["actual"], 1),
+                 cnn=t.num(worst["cnn"], 1), rnn=t.num(worst["rnn"], 1))]  # fmt: skip
+        capped = [row for row in top if row["capped"]]
+        if capped:  # a price recorded at the cap may be higher: part of the error is the label's
+            names = [f"#{row['index']}" for row in capped]
+            districts = names[0] if len(names) == 1 else f"{names[0]} {t('exp:and')} {names[1]}"
+            out.append(t("errors:capped" if len(capped) > 1 else "errors:capped-one",
+                         districts=districts, cap=t.num(boston.PRICE_CAP, 1),
+                         largest=count_word(t, len(top))))  # fmt: skip
+        return out
     out = []
     for kind, run in lab.runs.items():
         pairs = diagnose.confused_pairs(run.metrics["confusion_matrix"], top=3)
@@ -103,6 +116,12 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
         )  # fmt: skip
         out.append(t("errors:pairs", model=NAMES[kind], pairs=listed))
     return out
+
+
+def count_word(t, n: int) -> str:
+    """A small count as a word ("bốn", "four"), else as a number."""
+    key = f"count-word:{n}"
+    return t(key) if key in t.messages else t.num(n)
 
 
 def outcome(lab_view) -> str:
@@ -132,7 +151,10 @@ def mean_sentence(t, record: dict) -> str:
              diff=_difference_text(t, key, record["difference"]))  # fmt: skip
     if record["interval"] is None:
         return text
-    low, high = record["interval"] if cnn_ahead else [-v for v in reversed(record["interval"])]
+    # the interval of the stated amount: the difference's own sign is dropped from the text
+    # ("lower by 2.59"), so its interval is turned the same way
+    sign = 1 if record["difference"] >= 0 else -1
+    low, high = sorted(sign * v for v in record["interval"])
     scale = 100 if key == "accuracy" else 1
     return text + " " + t("v:interval", low=t.num(low * scale, 2 if scale == 100 else 3),
                           high=t.num(high * scale, 2 if scale == 100 else 3))  # fmt: skip
@@ -237,7 +259,10 @@ def verdict_name(t, record: dict) -> str:
     """The verdict in a few words, as the summary and the discussion name it beside their link
     to the verdict (stated once, in the lab's results)."""
     if record["p_value"] is None:
-        return t("v:name:untested")
+        single = [NAMES[k] for k in ctx.KINDS if len(record["models"][k]["seeds"]) == 1]
+        if len(single) == 2:
+            return t("v:name:untested-both")
+        return t("v:name:untested", model=single[0])
     pairs = record["cross_pairs"]
     ahead = record.get("winner") or record["direction"] or (
         "cnn" if pairs["cnn"] >= pairs["rnn"] else "rnn")  # fmt: skip
@@ -532,3 +557,64 @@ def fitting_rules(t) -> list[tuple[str, str]]:
     }
     return [(verdict, t(f"rule:{verdict}", **values[verdict]))
             for verdict in diagnose.VERDICTS if verdict != "failed"]  # fmt: skip
+
+
+def notebook_steps() -> dict:
+    """The notebook's fractional iteration count against whole steps (config.split_sizes):
+    every sample is used, the last batch holding the rest."""
+    example = config.NOTEBOOK_BATCH_EXAMPLE
+    settings = config.TrainSettings(epochs=1, batch_size=example["batch_size"],
+                                    validation_split=0.0, patience=None)  # fmt: skip
+    steps = config.split_sizes(example["samples"], settings)["steps_per_epoch"]
+    full, rest = divmod(example["samples"], example["batch_size"])
+    return {"samples": example["samples"], "batch": example["batch_size"],
+            "claimed": example["iterations"], "steps": steps, "full": full,
+            "used": full * example["batch_size"], "rest": rest}  # fmt: skip
+
+
+def handmade_sentences(t, priced: list[dict] | None, price_range) -> list[str]:
+    """The hand-made houses' prices in two sentences: whether every price lies within the
+    training prices' range (those outside named), and today's CNN against the prices the
+    notebook printed."""
+    if not priced:
+        return []
+    out = []
+    if price_range is not None:
+        low, high = price_range
+        outside = [
+            t("house:price-item", model=NAMES[kind], n=number, price=t.num(house[kind], 1))
+            for number, house in enumerate(priced, start=1)
+            for kind in ctx.KINDS
+            if not low <= house[kind] <= high
+        ]
+        values = {"low": t.num(low, 1), "high": t.num(high, 1)}
+        if outside:
+            out.append(t("house:some-outside", items="; ".join(outside), **values))
+        else:
+            count = count_word(t, len(priced) * len(ctx.KINDS))
+            out.append(t("house:all-inside", n=count, **values))
+    out.append(t("house:notebook", count=count_word(t, len(priced)),
+                 prices=listed(t, [t.num(house["notebook"], 1) for house in priced]),
+                 diffs=listed(t, [t.signed(house["cnn"] - house["notebook"], 1)
+                                  for house in priced])))  # fmt: skip
+    return out
+
+
+def listed(t, items: list[str]) -> str:
+    """ "a, b and c" in the edition's language."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {t('exp:and')} {items[-1]}"
+
+
+def review_note(t, item: dict, other: str, other_p: float, words: int) -> str:
+    """A confidently misread IMDB review in numbers: what the other model said, and whether
+    the review was cut to the models' input length (padding and truncation keep its last
+    IMDB_MAXLEN ids, the start marker first among them)."""
+    right = (other_p > metrics.THRESHOLD) == bool(item["true"])
+    out = [t("review:other-right" if right else "review:other-wrong", model=NAMES[other],
+             p=t.num(other_p, 3))]  # fmt: skip
+    if words + 1 > IMDB_MAXLEN:
+        out.append(t("review:cut", words=t.num(words), read=t.num(IMDB_MAXLEN - 1),
+                     unread=t.num(words + 1 - IMDB_MAXLEN)))  # fmt: skip
+    return " ".join(out)

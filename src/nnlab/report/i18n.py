@@ -9,7 +9,12 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent, format_scientific
+from babel.numbers import (
+    format_decimal,
+    format_percent,
+    format_scientific,
+    get_minus_sign_symbol,
+)
 from markupsafe import Markup
 
 from nnlab.errors import NnlabError
@@ -17,6 +22,9 @@ from nnlab.errors import NnlabError
 LANGUAGES = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_US"}
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+# Negative numbers take the true minus sign (U+2212) in both editions, as typeset text does;
+# Babel gives the locale's sign, a hyphen-minus for en_US.
+MINUS = "\u2212"
 
 
 def check_language(lang: str) -> str:
@@ -59,6 +67,11 @@ class Translator:
         """Grouped digits and the language's decimal mark, e.g. 54,000.5 / 54.000,5."""
         return self._decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
 
+    def signed(self, value, digits: int = 0) -> str:
+        """A difference with its sign always written: +1.2, −3.4 (a true minus)."""
+        text = self.num(value, digits)
+        return text if text.startswith(MINUS) or text == "—" or value == 0 else "+" + text
+
     def short(self, value) -> str:
         """A setting as written in code, with only the decimals it has: 0.001, not 0.0010."""
         return self._decimal(value, "#,##0.########")
@@ -67,8 +80,12 @@ class Translator:
         if value is None or not math.isfinite(value):  # a failed run's NaN loss shows as a dash
             return "—"
         if abs(value) >= 1e15:  # beyond fixed-point range (an absurd learning rate, say)
-            return format_scientific(value, format="0.##E0", locale=self.locale)
-        return format_decimal(value, format=pattern, locale=self.locale)
+            return self._minus(format_scientific(value, format="0.##E0", locale=self.locale))
+        return self._minus(format_decimal(value, format=pattern, locale=self.locale))
+
+    def _minus(self, text: str) -> str:
+        """The one place a number's minus sign is set: the locale's sign becomes U+2212."""
+        return text.replace(get_minus_sign_symbol(self.locale), MINUS)
 
     def sci(self, value: float) -> str:
         """A tiny or huge positive value as mantissa × 10 to a power: 2.3 × 10⁻⁶ (2,3 in
@@ -90,4 +107,6 @@ class Translator:
     def pct(self, value, digits: int = 2) -> str:
         if value is None or not math.isfinite(value):
             return "—"
-        return format_percent(value, format="#,##0." + "0" * digits + "%", locale=self.locale)
+        return self._minus(
+            format_percent(value, format="#,##0." + "0" * digits + "%", locale=self.locale)
+        )

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from nnlab import diagnose, figures, fingerprint, metrics, stats
+from nnlab.data import boston
 from nnlab.errors import NnlabError
 from nnlab.fsutil import (
     atomic_write,
@@ -68,8 +69,10 @@ def edition_context(
 
     filters = {"num": t.num}
     cited = references.References(paths.references)
+    facts = {"datasets": sizes, "boston": {"price_cap": boston.PRICE_CAP,
+                                           "test_split": boston.TEST_SPLIT}}  # fmt: skip
     texts = prose.render_all(
-        paths.content, lang, {"datasets": sizes}, filters, equation_file, cited.expand, t("Table")
+        paths.content, lang, facts, filters, equation_file, cited.expand, t("Table")
     )
     edition = views.Edition(t, store, samples, test_images, cited.cite)
     lab_views = [
@@ -107,6 +110,7 @@ def edition_context(
         "overall": findings.overall(t, lab_views, machines, meta["seed_counts"]),
         "environment": findings.environment(t, machines, lab_views, meta),
         "fitting_rules": findings.fitting_rules(t),
+        "notebook_steps": findings.notebook_steps(),
         "seed_text": findings.seed_counts_text(t, meta["seed_counts"]),
         "preliminary": findings.preliminary(t, meta.get("pending", []), lab_views),
         "exhibits": {}

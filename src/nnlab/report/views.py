@@ -8,17 +8,20 @@ lives in its own details class, built by that lab's function in DETAILS.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
 from nnlab import metrics, samples
 from nnlab.data import boston
-from nnlab.models import IMDB_VOCAB, SPECS
+from nnlab.models import IMDB_MAXLEN, IMDB_VOCAB, SPECS
 from nnlab.report import charts, findings, listings
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 from nnlab.results import RunResult
+
+# How much of a misread test review the report quotes.
+SHOWN_CHARS = 420
 
 
 @dataclass
@@ -40,6 +43,8 @@ class BostonDetails:
     houses: dict | None  # the first training houses (raw features), training price range
     handmade: list[dict] | None  # the notebook's hand-made houses, priced and read
     largest_errors: list[dict]
+    handmade_sentences: list[str] = field(default_factory=list)  # the prices, in words
+    price_cap: float = boston.PRICE_CAP
 
 
 @dataclass
@@ -95,12 +100,19 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
     texts = extracts.get("test", {})
     wrong = {}
     if lab.complete:
+        outputs = {kind: run.outputs.reshape(-1) for kind, run in lab.runs.items()}
         for kind, items in ctx.misclassified_reviews(lab).items():
             wrong[kind] = []
             for item in items:
                 text = texts.get(str(item["index"]), "")
                 noise = findings.noisy_label({**item, "text": text})
-                wrong[kind].append({**item, "text": samples.shorten(text), "noise": noise})
+                other = "rnn" if kind == "cnn" else "cnn"
+                words = len(text.split())
+                other_p = float(outputs[other][item["index"]])
+                note = findings.review_note(edition.t, item, other, other_p, words)
+                # the part the model read: the end of a review cut to IMDB_MAXLEN ids
+                shown = samples.shorten(text, SHOWN_CHARS, tail=words >= IMDB_MAXLEN)
+                wrong[kind].append({**item, "text": shown, "noise": noise, "note": note})
     return ImdbDetails(extracts.get("train", []), wrong)
 
 
@@ -108,7 +120,6 @@ def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
     houses = edition.samples.get("boston")
     priced = ctx.handmade_houses(lab) if lab.complete else None
     if priced:
-        price_range = (houses or {}).get("price_range")
         ranges = findings.training_ranges(lab.runs["cnn"])
         for house in priced:
             house["outside"] = findings.handmade_reading(house["features"], ranges)
@@ -120,11 +131,9 @@ def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
                 for name, value in zip(boston.FEATURES, house["features"], strict=True)
                 if name in findings.DESCRIBED_FEATURES
             ]
-            house["plausible"] = {
-                kind: price_range is not None and price_range[0] <= house[kind] <= price_range[1]
-                for kind in ctx.KINDS
-            }
-    return BostonDetails(houses, priced, ctx.largest_errors(lab) if lab.complete else [])
+    sentences = findings.handmade_sentences(edition.t, priced, (houses or {}).get("price_range"))
+    largest = ctx.largest_errors(lab) if lab.complete else []
+    return BostonDetails(houses, priced, largest, sentences)
 
 
 def learning_rate(run: RunResult) -> float:
