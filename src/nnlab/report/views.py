@@ -21,7 +21,7 @@ from nnlab.report.assets import FigureStore
 from nnlab.results import RunResult
 
 # How much of a misread test review the report quotes.
-SHOWN_CHARS = 420
+SHOWN_CHARS = 360
 
 
 @dataclass
@@ -113,7 +113,9 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
                 # the part the model read: the end of a review cut to IMDB_MAXLEN ids
                 shown = samples.shorten(text, SHOWN_CHARS, tail=words >= IMDB_MAXLEN)
                 wrong[kind].append({**item, "text": shown, "noise": noise, "note": note})
-    return ImdbDetails(extracts.get("train", []), wrong)
+    train = [{**review, "text": samples.shorten(review["text"], SHOWN_CHARS)}
+             for review in extracts.get("train", [])]  # fmt: skip
+    return ImdbDetails(train, wrong)
 
 
 def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
