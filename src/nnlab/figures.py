@@ -90,8 +90,8 @@ def to_svg(fig) -> str:
 
 
 def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
-    count = min(len(images), 24)
-    fig, axes = plt.subplots(3, 8, figsize=(8, 3.4))
+    count = min(len(images), 16)  # two rows: what the digits look like, not a gallery
+    fig, axes = plt.subplots(2, 8, figsize=(8, 2.3))
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < count:
