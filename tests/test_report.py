@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -477,3 +478,80 @@ def test_verdicts_json_and_the_report_state_the_same_verdicts(rendered, lang):
     detail = detail_seeds(rendered)
     for lab, seeds in detail.items():
         assert t("detail-heading", **seeds) in html, lab
+
+
+# --- length and repetition ------------------------------------------------------------------------
+
+MAX_PDF_PAGES = 36  # a lab report's length, appendices included (#20)
+LONG_SENTENCE = 60  # characters: a sentence this long is stated once per edition
+
+
+class Prose(HTMLParser):
+    """What a reader reads of an edition: its text by block, without the site's navigation,
+    code listings and the page title."""
+
+    SKIP = {"nav", "pre", "script", "style", "title"}
+    BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "caption", "figcaption", "div",
+              "blockquote", "summary", "tr", "section", "aside", "br"}  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.skipping = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.skipping += tag in self.SKIP
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        self.skipping -= tag in self.SKIP
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def sentences(html: str) -> list[str]:
+    """An edition's sentences: each block split after . ! ? before a capital, digit or quote."""
+    reader = Prose()
+    reader.feed(html)
+    out = []
+    for block in "".join(reader.parts).split("\n"):
+        text = " ".join(block.split())
+        out += [s for s in re.split(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9])", text) if s]
+    return out
+
+
+def test_sentences_are_split_as_a_reader_reads_them():
+    html = ("<nav><p>Contents. Contents.</p></nav><p>One sentence here. Another one (7 words).</p>"
+            "<pre>x = 1. y = 2.</pre><li>Bài 1. Đây là câu.</li>")  # fmt: skip
+    assert sentences(html) == ["One sentence here.", "Another one (7 words).", "Bài 1.",
+                               "Đây là câu."]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_long_sentence_is_stated_twice_in_an_edition(rendered, lang):
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    found = Counter(s for s in sentences(html) if len(s) >= LONG_SENTENCE)
+    assert len(found) > 100  # the edition's prose was read
+    assert [s for s, n in found.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_pdf_keeps_to_a_lab_reports_length(rendered, lang):
+    assert len(PdfReader(rendered / f"report.{lang}.pdf").pages) <= MAX_PDF_PAGES
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_reference_material_is_on_the_site_not_in_the_pdf(rendered, lang):
+    """The Keras layer chapter, every run's machine and the checksums: the site's, folded or
+    in its own appendix; the PDF keeps one short table of versions, seeds and machines."""
+    t = Translator(LOCALE, lang)
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    pdf = " ".join(page.extract_text() for page in PdfReader(rendered / f"report.{lang}.pdf").pages)
+    assert 'id="layers"' in html and "SHA-256" in html and "<details" in html
+    assert "SHA-256" not in pdf and t("Layer reference") not in pdf
+    assert t("Training machine") in pdf and t("Libraries") in pdf
+    assert html.count('id="verdict-') == 3  # each lab's verdict, stated once

@@ -227,3 +227,102 @@ def test_training_cost_compares_only_runs_timed_alike():
     sentence = findings.cost(t, cost)
     assert "per epoch the CNN is 3.7 times faster" in sentence
     assert "Both ran 5 epochs on average" in sentence  # equal lengths: no "differ in length"
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_negative_numbers_take_a_true_minus_sign(lang):
+    t = Translator(LOCALE, lang)
+    for text in (t.num(-0.37, 2), t.pct(-0.012), t.short(-0.001), t.signed(-3.45, 1),
+                 t.num(-12345.5, 1)):  # fmt: skip
+        assert text.startswith("\u2212") and "-" not in text, text
+    assert t.signed(1.25, 1).startswith("+") and t.num(0.37, 2)[0].isdigit()
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_charts_write_negatives_with_a_true_minus_sign(lang):
+    from nnlab import figures
+
+    t = Translator(LOCALE, lang)
+    svg = figures.side_by_side_bars(
+        ["a", "b"], {"cnn": [[-1.5, -2.5], [1.0, 2.0]], "rnn": [[-0.5, -1.0], [3.0, 1.0]]}, "T", t
+    )
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)  # fmt: skip
+    assert any(text.startswith("\u2212") for text in texts)  # the value labels and the ticks
+    assert not [text for text in texts if re.match(r"-\d", text)]
+
+
+class Settings:
+    """A run that carries just its settings (run.json's inputs.settings) and kind."""
+
+    def __init__(self, kind, **settings):
+        base = {"epochs": 50, "batch_size": 32, "validation_split": 0.1, "patience": 5,
+                "learning_rate": 0.001, "precision": "float32"}  # fmt: skip
+        self.record = {"kind": kind, "inputs": {"settings": {**base, **settings}}}
+        self.failed = False
+
+
+def test_each_model_is_described_by_its_own_training_settings():
+    """A [training.boston-rnn] override (epochs, batch size) is stated for the RNN, not the
+    CNN's settings for both."""
+    t = Translator(LOCALE, "en")
+    shared = findings.training_setup(
+        t, "boston", {"cnn": Settings("cnn"), "rnn": Settings("rnn")}, lambda k: "[7]"
+    )
+    assert len(shared) == 1 and shared[0].startswith("Both models:")
+    runs = {"cnn": Settings("cnn"), "rnn": Settings("rnn", epochs=80, batch_size=16)}
+    cnn, rnn = findings.training_setup(t, "boston", runs, lambda k: "[7]")
+    assert cnn.startswith("The Boston Housing CNN:") and "at most 50 epochs" in cnn
+    assert rnn.startswith("The Boston Housing RNN:") and "at most 80 epochs" in rnn
+    assert "batches of 16 samples" in rnn and "batches of 32 samples" in cnn
+    env = Environment(loader=FileSystemLoader(REPO / "templates"), undefined=StrictUndefined,
+                      autoescape=True)  # fmt: skip
+    from types import SimpleNamespace
+
+    lab = SimpleNamespace(name="boston", task="regression", first_of_task=True, figures={},
+                          discussion={"training": [cnn, rnn]})  # fmt: skip
+    html = env.get_template("lab/training.html").render(
+        t=t, lab=lab, labs=[lab], cnn=runs["cnn"], rnn=runs["rnn"], m=None
+    )
+    assert "at most 80 epochs" in html and "at most 50 epochs" in html
+
+
+def test_the_cover_names_its_empty_keys_once():
+    from nnlab.report.make import cover_note
+
+    note = cover_note({**REPORT_DEFAULTS, "faculty": "Khoa CNTT"})
+    assert note.count("\n") == 0 and "report/report.toml" in note
+    assert "university" in note and "lecturer" in note and "class_name" in note
+    assert "faculty" not in note
+    filled = dict.fromkeys(("university", "faculty", "lecturer", "class_name"), "X")
+    assert cover_note({**REPORT_DEFAULTS, **filled}) is None
+
+
+def test_the_notebook_s_fractional_iteration_count_becomes_whole_steps():
+    found = findings.notebook_steps()  # the notebook's 10,000 samples in batches of 32
+    assert found["claimed"] == 312.5
+    assert (found["steps"], found["full"], found["rest"]) == (313, 312, 16)
+
+
+def test_the_fitting_rules_state_diagnose_s_thresholds(monkeypatch):
+    from nnlab import diagnose
+
+    t = Translator(LOCALE, "en")
+    monkeypatch.setattr(diagnose, "OVERFIT_RISE", 0.07)
+    monkeypatch.setattr(diagnose, "UNDERFIT_DROP", 0.15)
+    rules = dict(findings.fitting_rules(t))
+    assert list(rules) == ["underfitting", "overfitting", "still-improving", "good-fit"]
+    assert "15%" in rules["underfitting"] and "7%" in rules["overfitting"]
+    assert "7%" in rules["still-improving"]
+
+
+def test_the_hand_made_prices_are_judged_in_one_sentence():
+    t = Translator(LOCALE, "vi")
+    houses = [{"cnn": 21.5, "rnn": 16.1, "notebook": 16.7651},
+              {"cnn": 42.1, "rnn": 39.1, "notebook": 43.47539}]  # fmt: skip
+    inside, notebook = findings.handmade_sentences(t, houses, (5.0, 50.0))
+    assert inside == ("Cả bốn mức giá đều nằm trong khoảng giá của tập huấn luyện "
+                      "(5,0–50,0 nghìn USD).")  # fmt: skip
+    assert "+4,7" in notebook and "\u22121,4" in notebook
+    houses[1]["rnn"] = 55.0
+    outside, _ = findings.handmade_sentences(t, houses, (5.0, 50.0))
+    assert "55,0" in outside and "RNN" in outside and "căn nhà 2" in outside

@@ -25,10 +25,13 @@ plt.rcParams.update(
         "axes.grid": True,
         "grid.alpha": 0.3,
         "font.size": 10,
+        "axes.unicode_minus": True,  # tick labels' negatives with U+2212, as the text's
     }
 )
 COLORS = {"cnn": "#1f77b4", "rnn": "#d62728"}
 LEGEND_FONT = 9  # >= 8 pt at the figure's natural size: still legible scaled to a phone
+# A bar holds its value's label inside its top when it is at least this share of the axis tall.
+BAR_LABEL_ROOM = 0.12
 
 
 def tick_decimals(values) -> int:
@@ -137,21 +140,30 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
     x = np.arange(len(names))
     width = 0.38
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    bars = []
     for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
         means = [float(np.mean(values)) for values in per_metric]
         ax.bar(x + offset, means, width, label=kind.upper(), color=COLORS[kind], alpha=0.85)
         for position, mean, values in zip(x + offset, means, per_metric, strict=True):
             ax.plot([position] * len(values), values, "o", ms=3.5, color="black", alpha=0.7,
                     zorder=3)  # fmt: skip
-            # the mean's label above the bar and above every seed's dot, never under one
-            ax.annotate(t.num(mean, 3), (position, max(mean, *values)), xytext=(0, 4),
-                        textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
+            bars.append((position, mean))
     ax.set_xticks(x, names)
     ax.set_ylabel(t("score"))
     ax.set_title(title)
     number_ticks(ax, t, "y")
     legend_below(fig, *ax.get_legend_handles_labels())
     ax.margins(y=0.15)
+    # Each mean's label is anchored to its own bar: inside the bar's top when the bar is tall
+    # enough to hold it, else just above it; a white backing keeps a seed's dot from hiding it.
+    low, high = ax.get_ylim()
+    for position, mean in bars:
+        inside = mean - low > BAR_LABEL_ROOM * (high - low)
+        ax.annotate(t.num(mean, 3), (position, mean), xytext=(0, -3 if inside else 3),
+                    textcoords="offset points", ha="center", va="top" if inside else "bottom",
+                    fontsize=8, zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.85})  # fmt: skip
     return to_svg(fig)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnlab import metrics, pipeline, samples
+from nnlab import metrics, pipeline, projectconfig, samples
 from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.report import comparisons, gap
@@ -92,6 +92,19 @@ def _site_logo(build: Path, logo: str) -> str:
     return f"../assets/{name}"
 
 
+# The cover's keys a lab report normally fills, which report.toml leaves empty by default.
+COVER_KEYS = ("university", "faculty", "lecturer", "class_name")
+
+
+def cover_note(report_config: dict) -> str | None:
+    """One line naming the cover's empty keys and where to set them, or None."""
+    empty = [key for key in COVER_KEYS if not str(report_config.get(key, "")).strip()]
+    if not empty:
+        return None
+    return (f"note: the cover leaves out {', '.join(empty)}; set them under [report] in "
+            f"{projectconfig.DEFAULT_PATH}")  # fmt: skip
+
+
 def make_report(
     build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
     experiments=None,
@@ -114,6 +127,9 @@ def make_report(
             f"them out until: nnlab train --profile {selection.profile} --dataset boston"
         )
     seeds = sorted({item.seed for item in selection.plans})
+    note = cover_note(report_config)
+    if note:
+        log(note)
     meta = build_meta(report_config, selection.profile, seeds)
     meta["runs_source"] = selection.source
     meta["logo_url"] = _site_logo(build, report_config["logo"])
