@@ -326,3 +326,15 @@ def test_the_hand_made_prices_are_judged_in_one_sentence():
     houses[1]["rnn"] = 55.0
     outside, _ = findings.handmade_sentences(t, houses, (5.0, 50.0))
     assert "55,0" in outside and "RNN" in outside and "căn nhà 2" in outside
+
+
+def test_a_cut_review_counts_the_words_the_models_never_read():
+    from nnlab.models import IMDB_MAXLEN
+
+    t = Translator(LOCALE, "en")
+    item = {"true": 0, "p_positive": 0.98}
+    whole = findings.review_note(t, item, "rnn", 0.2, IMDB_MAXLEN)  # the marker alone is cut
+    assert whole == "The RNN classified this review correctly (P(positive) = 0.200)."
+    cut = findings.review_note(t, item, "rnn", 0.7, IMDB_MAXLEN + 61)
+    assert cut.startswith("The RNN got it wrong too (P(positive) = 0.700).")
+    assert f"the models read only the last {IMDB_MAXLEN}, so its first 61 words" in cut

@@ -59,27 +59,30 @@ def verdict_counts(t, runs: list, task: str) -> str:
     )  # fmt: skip
 
 
-def fitting_counts(t, lab: ctx.Lab, kind: str) -> str | None:
-    """How the seeds' diagnoses split, e.g. "over 3 seeds: good fit 2, overfitting 1"."""
-    runs = [run for run in lab.repeats[kind] if run.history]
-    if len(runs) < 2:
-        return None
-    return t("fit:seeds", model=NAMES[kind], n=len(runs), counts=verdict_counts(t, runs, lab.task))
+def fitting_counts(t, lab: ctx.Lab) -> list[str]:
+    """How the seeds' diagnoses split, e.g. "over all 3 seeds: the CNN overfits in 2 seeds,
+    ...; the RNN ...": one sentence when both models have that many seeds with curves."""
+    found = {}
+    for kind in ctx.KINDS:
+        runs = [run for run in lab.repeats[kind] if run.history]
+        if len(runs) >= 2:
+            found[kind] = (len(runs), verdict_counts(t, runs, lab.task))
+    if len(found) == 2 and found["cnn"][0] == found["rnn"][0]:
+        return [t("fit:seeds-both", n=found["cnn"][0], cnn=found["cnn"][1],
+                  rnn=found["rnn"][1])]  # fmt: skip
+    return [t("fit:seeds", model=NAMES[kind], n=n, counts=counts)
+            for kind, (n, counts) in found.items()]  # fmt: skip
 
 
 def curves(t, lab: ctx.Lab) -> list[str]:
-    """The learning curves in words: each first-seed run's diagnosis, then the seeds' split."""
+    """The learning curves in words: each typical run's diagnosis, then the seeds' split."""
     out = []
     for kind, run in lab.runs.items():
         if not run.history:
             continue
         patience = run.record["inputs"]["settings"].get("patience")
         out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab.task), patience))
-    for kind in ctx.KINDS:
-        counts = fitting_counts(t, lab, kind)
-        if counts:
-            out.append(counts)
-    return out
+    return out + fitting_counts(t, lab)
 
 
 def mistakes(t, lab: ctx.Lab) -> list[str]:
@@ -609,12 +612,13 @@ def listed(t, items: list[str]) -> str:
 
 def review_note(t, item: dict, other: str, other_p: float, words: int) -> str:
     """A confidently misread IMDB review in numbers: what the other model said, and whether
-    the review was cut to the models' input length (padding and truncation keep its last
-    IMDB_MAXLEN ids, the start marker first among them)."""
+    the review was cut to the models' input length. Its ids are the start marker and one per
+    word; truncation keeps the last IMDB_MAXLEN, so a review of more words loses the marker
+    and its first words."""
     right = (other_p > metrics.THRESHOLD) == bool(item["true"])
     out = [t("review:other-right" if right else "review:other-wrong", model=NAMES[other],
              p=t.num(other_p, 3))]  # fmt: skip
-    if words + 1 > IMDB_MAXLEN:
-        out.append(t("review:cut", words=t.num(words), read=t.num(IMDB_MAXLEN - 1),
-                     unread=t.num(words + 1 - IMDB_MAXLEN)))  # fmt: skip
+    if words > IMDB_MAXLEN:
+        out.append(t("review:cut", words=t.num(words), read=t.num(IMDB_MAXLEN),
+                     unread=t.num(words - IMDB_MAXLEN)))  # fmt: skip
     return " ".join(out)

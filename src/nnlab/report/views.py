@@ -21,7 +21,7 @@ from nnlab.report.assets import FigureStore
 from nnlab.results import RunResult
 
 # How much of a misread test review the report quotes.
-SHOWN_CHARS = 360
+SHOWN_CHARS = 300
 
 
 @dataclass
@@ -111,7 +111,7 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
                 other_p = float(outputs[other][item["index"]])
                 note = findings.review_note(edition.t, item, other, other_p, words)
                 # the part the model read: the end of a review cut to IMDB_MAXLEN ids
-                shown = samples.shorten(text, SHOWN_CHARS, tail=words >= IMDB_MAXLEN)
+                shown = samples.shorten(text, SHOWN_CHARS, tail=words > IMDB_MAXLEN)
                 wrong[kind].append({**item, "text": shown, "noise": noise, "note": note})
     train = [{**review, "text": samples.shorten(review["text"], SHOWN_CHARS)}
              for review in extracts.get("train", [])]  # fmt: skip
