@@ -213,7 +213,7 @@ def verdict(t, lab_view, cite) -> dict:
     decision = comparisons.find(records)
     everything = comparisons.find(records, population="all")
     if everything is None:
-        return {"lines": [], "headline": None}
+        return {"lines": [], "headline": None, "name": None}
     lines = [reliability_sentence(t, everything, cite)]
     if decision is None:  # a model none of whose runs trained: only reliability is decided
         untrained = [NAMES[kind] for kind in ctx.KINDS
@@ -223,7 +223,8 @@ def verdict(t, lab_view, cite) -> dict:
         lines.append(t("v:all", sentence=mean_sentence(t, everything),
                        outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
         headline = t("v:headline-untrained", models=" & ".join(untrained))
-        return {"lines": lines, "headline": headline}
+        return {"lines": lines, "headline": headline,
+                "name": t("v:name:untrained", models=" & ".join(untrained))}  # fmt: skip
     lines.append(t("v:trained", sentence=mean_sentence(t, decision)) + " "
                  + outcome_sentence(t, decision, cite))  # fmt: skip
     if everything["models"] != decision["models"]:
