@@ -31,7 +31,7 @@ REGRESSOR_ROWS = (("mse", False, 2, False), ("mae", False, 3, False), ("rmse", F
 # Which direction is better, per metric (one place: tables, verdicts and charts read it).
 HIGHER_IS_BETTER = {key: higher for key, higher, _, _ in CLASSIFIER_ROWS + REGRESSOR_ROWS}
 GALLERY_SIZE = 12
-REVIEWS_PER_MODEL = 3
+REVIEWS_PER_MODEL = 2  # per model, its most confident mistakes (both media)
 
 
 @dataclass

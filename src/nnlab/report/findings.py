@@ -32,10 +32,10 @@ def loss_text(t, value: float) -> str:
     return t.num(value, min(4, max(0, 2 - magnitude)))
 
 
-def fitting_sentence(t, model: str, found: dict, patience) -> str:
+def fitting_sentence(t, model: str, found: dict, patience, lab: str = "") -> str:
     verdict = found["verdict"]
-    if verdict == "failed":
-        return t("fit:failed", model=model, what=t(f"failure:{found['failure']}"))
+    if verdict == "failed":  # the same failure in two labs reads the same: the lab is named
+        return t("fit:failed", model=model, lab=lab, what=t(f"failure:{found['failure']}"))
     values = {"model": model, "best": found["best_epoch"], "run": found["epochs_run"],
               "budget": found["epochs_budget"], "val": loss_text(t, found["val_loss"]["best"]),
               "train": loss_text(t, found["loss"]["last"])}  # fmt: skip
@@ -81,7 +81,8 @@ def curves(t, lab: ctx.Lab) -> list[str]:
         if not run.history:
             continue
         patience = run.record["inputs"]["settings"].get("patience")
-        out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab.task), patience))
+        out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab.task), patience,
+                                    t(f"lab-short:{lab.name}")))  # fmt: skip
     return out + fitting_counts(t, lab)
 
 
@@ -219,7 +220,8 @@ def verdict(t, lab_view, cite) -> dict:
         untrained = [NAMES[kind] for kind in ctx.KINDS
                      if len(everything["models"][kind]["failed"])
                      == everything["models"][kind]["runs"]]  # fmt: skip
-        lines.append(t("v:no-trained", models=" & ".join(untrained)))
+        lines.append(t("v:no-trained", models=" & ".join(untrained),
+                       lab=t(f"lab-short:{lab_view.name}")))  # fmt: skip
         lines.append(t("v:all", sentence=mean_sentence(t, everything),
                        outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
         headline = t("v:headline-untrained", models=" & ".join(untrained))
@@ -310,6 +312,7 @@ def detail_failed(t, lab_view) -> list[str]:
         shown = next(cell for cell in row["cells"] if cell["detail"])
         if shown["failure"]:
             out.append(t("errors:detail-failed", model=NAMES[kind], seed=shown["seed"],
+                         lab=t(f"lab-short:{lab_view.name}"),
                          what=t(f"failure:{shown['failure']}")))  # fmt: skip
     return out
 

@@ -101,6 +101,7 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
     wrong = {}
     if lab.complete:
         outputs = {kind: run.outputs.reshape(-1) for kind, run in lab.runs.items()}
+        quoted = set()  # a review both models misread is quoted once, under the first
         for kind, items in ctx.misclassified_reviews(lab).items():
             wrong[kind] = []
             for item in items:
@@ -112,7 +113,10 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
                 note = findings.review_note(edition.t, item, other, other_p, words)
                 # the part the model read: the end of a review cut to IMDB_MAXLEN ids
                 shown = samples.shorten(text, SHOWN_CHARS, tail=words > IMDB_MAXLEN)
-                wrong[kind].append({**item, "text": shown, "noise": noise, "note": note})
+                again = item["index"] in quoted
+                quoted.add(item["index"])
+                wrong[kind].append({**item, "text": None if again else shown,
+                                    "noise": noise, "note": note})  # fmt: skip
     train = [{**review, "text": samples.shorten(review["text"], SHOWN_CHARS)}
              for review in extracts.get("train", [])]  # fmt: skip
     return ImdbDetails(train, wrong)
