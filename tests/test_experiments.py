@@ -168,5 +168,6 @@ def test_the_early_stopping_sentences_name_the_epochs_the_curve_shows(tmp_path):
     # Keras's rule: five epochs without a new best after epoch 5, so it stops at epoch 10
     assert "would have stopped at epoch 10 and kept the weights of epoch 5" in text
     assert "the best of the whole run" in text
-    assert "made the test error worse with every seed" in text  # 3.9 after 12 epochs vs 3.1
+    # 3.9 after 12 epochs vs 3.1, worded as an observation on the test set, not a choice
+    assert "higher after training on" in text and "observation on the test set" in text
     assert (tmp_path / "figures" / "theory-long-run.svg").exists()

@@ -175,7 +175,7 @@ try {
         const seen = new Set();
         for (const table of await page.$$("table")) {
           const kind = (await table.getAttribute("class")) || "plain";
-          if (seen.has(kind)) continue;
+          if (seen.has(kind) || !(await table.isVisible())) continue; // folded in <details>
           seen.add(kind);
           const box = await table.evaluateHandle((t) => t.closest(".scroll, .keep") || t);
           await box.asElement().screenshot({ path: `${stem}-table-${kind.replace(/\W+/g, "_")}.png` });
