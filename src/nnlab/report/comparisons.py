@@ -21,7 +21,6 @@ import numpy as np
 from nnlab import diagnose, metrics, verdicts
 from nnlab.experiments import design
 from nnlab.report import context as ctx
-from nnlab.report.context import failure_of
 
 PROTOCOLS = ("notebook", "patience", "restart")
 POPULATIONS = ("trained", "all")
@@ -50,7 +49,7 @@ def protocol_runs(lab: ctx.Lab, experiments: dict | None) -> dict[str, dict[str,
 
 
 def _model(lab: ctx.Lab, runs: list, population: str, higher: bool) -> dict:
-    failed = {run.record["seed"]: failure_of(lab.task, run) for run in runs}
+    failed = {run.record["seed"]: ctx.failure_of(lab.task, run) for run in runs}
     failed = {seed: cause for seed, cause in failed.items() if cause}
     chosen = [
         run
