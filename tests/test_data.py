@@ -240,7 +240,7 @@ def test_encode_start_oov_unknown_and_index_from():
     assert imdb.START == 1 and imdb.OOV == 2 and imdb.INDEX_FROM == 3
     assert imdb.encode("The movie", rank) == [1, 4, 5]  # rank 1 is id 4
     assert imdb.encode("", rank) == [1]
-    assert imdb.encode("the zzzunknown movie", rank) == [1, 4, 5]  # unknown words skipped
+    assert imdb.encode("the zzzunknown movie", rank) == [1, 4, 2, 5]  # unseen in training: OOV
     # num_words=10: id 9 (rank 6) is kept, id 10 (rank 7) becomes OOV.
     assert imdb.encode("good rare the", rank, num_words=10) == [1, 9, 2, 4]
     assert imdb.encode("rare", rank) == [1, 10]  # default NUM_WORDS keeps it

@@ -117,8 +117,8 @@ def train(
     arrays.update({f"scaler_{key}": value for key, value in data.scaler.items()})
     np.savez(workdir / "predictions.npz", **arrays)
     if spec.dataset == "imdb":
-        # Every training word, not only the first 10,000: a rarer word becomes "?" (OOV), an
-        # unknown one is dropped, exactly as in training.
+        # Every training word, not only the first 10,000: a rarer word, and one never seen in
+        # training, becomes "?" (OOV), exactly as in training.
         (workdir / VOCABULARY).write_text("\n".join(dataset.vocabulary), encoding="utf-8")
     model.save(workdir / "model.keras")
     record["status"] = "done"

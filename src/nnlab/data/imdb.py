@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 # Bump when the conversion changes: warm caches then rebuild their arrays (data/__init__.py).
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 
 NUM_WORDS = 10_000
 START, OOV, INDEX_FROM = 1, 2, 3
@@ -58,13 +58,15 @@ def ranks(vocabulary: list[str]) -> dict[str, int]:
 
 
 def encode(text: str, rank: dict[str, int], num_words: int = NUM_WORDS) -> list[int]:
-    """[START] + word ids; ids >= num_words become OOV; words never seen in training are skipped."""
+    """[START] + word ids; ids >= num_words, and words never seen in training, become OOV.
+
+    In Keras every word of the corpus has an id, so a word that occurs only in the test reviews
+    (always rare) lands beyond num_words, i.e. OOV; skipping it would shorten the review instead.
+    """
     ids = [START]
     for word in tokenize(text):
         position = rank.get(word)
-        if position is None:
-            continue
-        word_id = position + INDEX_FROM
+        word_id = OOV if position is None else position + INDEX_FROM
         ids.append(word_id if word_id < num_words else OOV)
     return ids
 
