@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,13 @@ def rendered(quick_build, data_dir) -> Path:
     result = run_nnlab(["report", "--profile", "quick"], data_dir, quick_build)
     assert result.returncode == 0, result.stderr[-3000:]
     return quick_build
+
+
+def copy_build(build: Path, target: Path) -> Path:
+    """A test's own copy of a shared build, for a test that writes into it: the shared
+    fixtures stay as every other test expects them, whatever order the tests run in."""
+    shutil.copytree(build, target, ignore=shutil.ignore_patterns("*.lock"))
+    return target
 
 
 @pytest.fixture(autouse=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_nnlab
+from conftest import REPO, copy_build, run_nnlab
 from pypdf import PdfReader
 
 from nnlab import runs
@@ -147,14 +148,109 @@ def test_pdf_has_no_empty_pages(rendered, lang):
     assert empty == []
 
 
+def _is_t(name: str | None) -> bool:
+    return name == "t"  # the Translator, t("key", **values), in templates and Python alike
+
+
+def python_keys() -> tuple[set[str], set[str]]:
+    """The message ids src/nnlab/**/*.py passes to a translator `t(...)` (or `x.t(...)`): the
+    literal ids (both arms of `"a" if c else "b"`), and the built ones (f"lab-short:{name}",
+    "exp:x-" + k) as patterns, each piece of computed text matching any text."""
+
+    def literals(node) -> list[str] | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.IfExp):
+            body, orelse = literals(node.body), literals(node.orelse)
+            return body + orelse if body is not None and orelse is not None else None
+        return None
+
+    def pattern(node) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return re.escape(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return "".join(pattern(part) for part in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return pattern(node.left) + pattern(node.right)
+        return ".+"
+
+    found, built = set(), set()
+    for path in (REPO / "src" / "nnlab").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            if not _is_t(getattr(func, "id", None) or getattr(func, "attr", None)):
+                continue
+            if (keys := literals(node.args[0])) is not None:
+                found |= set(keys)
+            elif (regex := pattern(node.args[0])) != ".+":  # a bare variable: not static
+                built.add(regex)
+    return found, built
+
+
+def template_keys() -> tuple[set[str], set[str]]:
+    """The message ids every template under templates/ (macros included) passes to `t(...)`:
+    literal ids (both arms of `"a" if c else "b"`) and built ones ("lab-short:" ~ lab.name)
+    as patterns, as python_keys does."""
+    from jinja2 import Environment, nodes
+
+    def literals(node) -> list[str] | None:
+        if isinstance(node, nodes.Const) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            body, orelse = literals(node.expr1), literals(node.expr2)
+            return body + orelse if body is not None and orelse is not None else None
+        return None
+
+    def pattern(node) -> str:
+        if isinstance(node, nodes.Const) and isinstance(node.value, str):
+            return re.escape(node.value)
+        if isinstance(node, nodes.Concat):
+            return "".join(pattern(part) for part in node.nodes)
+        return ".+"
+
+    env = Environment()
+    found, built, templates = set(), set(), sorted((REPO / "templates").rglob("*.html"))
+    assert len(templates) > 30 and REPO / "templates" / "macros.html" in templates
+    for path in templates:
+        for call in env.parse(path.read_text(encoding="utf-8")).find_all(nodes.Call):
+            if not (call.args and _is_t(getattr(call.node, "name", None)
+                                        or getattr(call.node, "attr", None))):  # fmt: skip
+                continue
+            if (keys := literals(call.args[0])) is not None:
+                found |= set(keys)
+            elif (regex := pattern(call.args[0])) != ".+":
+                built.add(regex)
+    return found, built
+
+
 def test_catalogs_complete_in_both_languages():
+    """Every message id the report uses, in a template or in Python, has a non-empty text in
+    both catalogs; ids built from a name ("lab-short:" ~ lab) match some id in both."""
+    from babel.messages.pofile import read_po
+
+    from nnlab.report import contents
+
+    entries = {}
+    for lang in LANGUAGES:
+        with open(LOCALE / lang / "LC_MESSAGES" / "messages.po", "rb") as handle:
+            entries[lang] = {m.id: m.string for m in read_po(handle) if m.id}
+        assert [key for key, text in entries[lang].items() if not text.strip()] == [], lang
     vi, en = catalog(LOCALE, "vi"), catalog(LOCALE, "en")
-    assert set(vi) == set(en)
-    assert all(vi.values()) and all(en.values())
-    used = set()
-    for template in (REPO / "templates").glob("*.html"):
-        used |= set(re.findall(r"""\bt\(\s*"([^"]+)"[,)]""", template.read_text()))
-    assert used and used <= set(vi), sorted(used - set(vi))
+    assert set(vi) == set(en) == set(entries["vi"])
+    python, python_built = python_keys()
+    templates, templates_built = template_keys()
+    titles = {c.title for c in contents.CHAPTERS if c.title}
+    titles |= {s.title for c in contents.CHAPTERS for s in c.sections}  # t(section.title)
+    used = python | templates | titles
+    assert len(python) > 100 and len(templates) > 100  # the ids were found
+    for lang, messages in (("vi", vi), ("en", en)):
+        assert sorted(used - set(messages)) == [], lang
+        unmatched = [regex for regex in python_built | templates_built
+                     if not any(re.fullmatch(regex, key) for key in messages)]  # fmt: skip
+        assert len(python_built) > 10 and len(templates_built) > 10
+        assert sorted(unmatched) == [], lang
 
 
 def test_prose_parallel_in_both_languages():
@@ -172,6 +268,7 @@ def test_prose_parallel_in_both_languages():
 
 
 def test_user_text_is_escaped(rendered, data_dir, tmp_path):
+    build = copy_build(rendered, tmp_path / "copy")  # re-rendered with the payload: its own
     payload = '<script>alert(1)</script>"onerror="alert(2)'
     config = tmp_path / "report.toml"
     config.write_text(
@@ -179,9 +276,9 @@ def test_user_text_is_escaped(rendered, data_dir, tmp_path):
         encoding="utf-8",
     )
     result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en",
-                        "--config", str(config)], data_dir, rendered)  # fmt: skip
+                        "--config", str(config)], data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    for page in (rendered / "site" / "en" / "index.html", rendered / "site" / "index.html"):
+    for page in (build / "site" / "en" / "index.html", build / "site" / "index.html"):
         html = page.read_text(encoding="utf-8")
         assert "<script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -259,10 +356,7 @@ def test_every_site_file_is_readable_by_a_web_server(rendered):
 
 
 def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, data_dir, tmp_path):
-    import shutil
-
-    build = tmp_path / "copy"
-    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    build = copy_build(rendered, tmp_path / "copy")
     config = tmp_path / "report.toml"
     config.write_text("[training.boston-cnn]\nepochs = 3\n", encoding="utf-8")
     result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en",
@@ -281,10 +375,7 @@ def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, da
 
 
 def test_a_corrupt_run_names_the_command_that_redoes_it(rendered, data_dir, tmp_path):
-    import shutil
-
-    build = tmp_path / "copy"
-    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    build = copy_build(rendered, tmp_path / "copy")
     history = build / "runs" / "quick" / "imdb-rnn" / "seed-42" / "history.csv"
     history.write_text(history.read_text() + "9,9,9\n")
     result = run_nnlab(["report", "--profile", "quick", "--format", "html"], data_dir, build)
@@ -377,10 +468,7 @@ def test_every_seed_is_reported_with_its_own_metric(rendered, lang):
 
 
 def test_a_one_seed_report_says_training_variation_was_not_measured(rendered, data_dir, tmp_path):
-    import shutil
-
-    build = tmp_path / "copy"
-    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    build = copy_build(rendered, tmp_path / "copy")
     result = run_nnlab(["report", "--profile", "quick", "--seeds", "1", "--format", "html"],
                        data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -439,8 +527,7 @@ def test_the_theory_chapters_show_each_experiment_or_leave_it_out_cleanly(
         # the gradient experiment stands inside the RNN section, before its stacking part
         rnn = html[html.index('id="theory_rnn"') :]
         assert rnn.index('id="experiment-gradients"') < rnn.index("return_sequences=True")
-    build = tmp_path / "copy"
-    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
+    build = copy_build(rendered, tmp_path / "copy")
     shutil.rmtree(build / "site")
     result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--no-experiments"],
                        data_dir, build)  # fmt: skip
