@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nnlab import diagnose
-from nnlab.training import read_history
+from nnlab.runfiles import read_history
 
 
 def history(loss, val_loss):
@@ -227,7 +227,7 @@ def _frozen(name: str) -> tuple:
     folder = FAILED_RUNS / name
     with np.load(folder / "predictions.npz") as npz:
         y, outputs = npz["y_true"], npz["outputs"]
-    budget = json.loads((folder / "run.json").read_text())["inputs"]["settings"]["epochs"]
+    budget = json.loads((folder / "run.json").read_text())["inputs"]["params"]["settings"]["epochs"]
     return y, outputs, read_history(folder / "history.csv"), budget
 
 

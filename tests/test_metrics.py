@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnlab import metrics
+from nnlab import labs, metrics
 
 
 def probabilities_for(labels: list[int], k: int, confidence: float = 0.8) -> np.ndarray:
@@ -109,8 +109,8 @@ def test_regression_perfect_and_mean_predictions():
 
 
 def test_task_dispatch():
-    assert metrics.task_of("boston") == "regression"
-    assert metrics.task_of("mnist") == metrics.task_of("imdb") == "classification"
+    assert labs.task_of("boston") == "regression"
+    assert labs.task_of("mnist") == labs.task_of("imdb") == "classification"
     assert "r2" in metrics.for_task("regression", np.array([1.0, 2.0]), np.array([1.0, 2.5]))
     both = metrics.for_task("classification", np.array([0, 1]), np.array([[0.2], [0.7]]))
     assert both["accuracy"] == 1.0

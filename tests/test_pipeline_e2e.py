@@ -52,7 +52,7 @@ def test_six_runs_with_every_artifact(quick_build):
         assert machine["versions"]["keras"] and machine["cores"] >= 1 and machine["cpu"]
         assert set(machine["simd"]) <= {"avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                         "amx_tile"}  # fmt: skip
-        assert record["data_source"]["sha256"] == record["inputs"]["data_sha256"]
+        assert record["data_source"]["sha256"] == record["inputs"]["files"]["data"]
         with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
             assert len(npz["y_true"]) == len(npz["outputs"]) == record["n_test"]
     boston = run_folder(quick_build, "boston-rnn")
@@ -216,7 +216,7 @@ def test_mixed_precision_runs_sit_beside_float32(tmp_path, data_dir):
     result = run_nnlab([*base, "--precision", "mixed_bfloat16"], data_dir, build)
     assert result.returncode == 0, result.stderr
     reduced = runs.read_record(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")
-    assert reduced["inputs"]["settings"]["precision"] == "mixed_bfloat16"
+    assert reduced["inputs"]["params"]["settings"]["precision"] == "mixed_bfloat16"
     assert np.isfinite(
         metrics_of(build / "runs" / "quick" / "boston-cnn" / "seed-42-mixed_bfloat16")["mae"]
     )

@@ -12,7 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlab import data, fingerprint, models, pipeline, preprocess, runs, training
+from nnlab import (
+    cachekey,
+    data,
+    fingerprint,
+    models,
+    pipeline,
+    preprocess,
+    runfiles,
+    runs,
+    training,
+)
 from nnlab.config import settings_for
 from nnlab.data import archives, cache, imdb
 from nnlab.errors import NnlabError
@@ -31,29 +41,73 @@ def test_a_comment_or_docstring_edit_keeps_the_key():
 
 
 def test_a_code_edit_changes_the_key():
-    edited = TRAIN_SOURCE.replace("validation_split=settings.validation_split",
-                                  "validation_split=0.2")  # fmt: skip
+    edited = TRAIN_SOURCE.replace('"validation_split": settings.validation_split',
+                                  '"validation_split": 0.2')  # fmt: skip
     assert edited != TRAIN_SOURCE
     assert fingerprint.source_digest(edited) != fingerprint.source_digest(TRAIN_SOURCE)
 
 
-def test_the_key_covers_training_code_and_the_datasets_own_preprocessing_only():
-    covered = {*runs.TRAINING_CODE, *(f for steps in preprocess.STEPS.values() for f in steps)}
-    assert {item.__module__ for item in covered} == {
-        "nnlab.models", "nnlab.training", "nnlab.preprocess"
-    }  # fmt: skip
-    # Rendering, metrics and statistics are never training inputs.
-    assert training.train in runs.TRAINING_CODE
-    assert preprocess.imdb_sequences in preprocess.STEPS["imdb"]
-    assert preprocess.imdb_sequences not in preprocess.STEPS["mnist"]
-    assert runs.training_code("imdb") != runs.training_code("mnist")
-
-
 def inputs_for(name: str, data_checksum="abc", seed=42, **overrides) -> dict:
     spec = models.SPECS[name]
-    return runs.run_inputs(
-        spec, settings_for(spec.dataset, "quick", overrides), data_checksum, seed
+    settings = settings_for(spec.dataset, "quick", overrides)
+    return runs.run_inputs(runs.stage_for(spec.dataset), spec, settings, data_checksum, seed)
+
+
+def all_keys() -> dict[str, str]:
+    return {name: cachekey.key(inputs_for(name)) for name in models.SPECS}
+
+
+def edit(monkeypatch, *targets) -> None:
+    """As if the source of each target had been edited: its syntax tree's digest changes."""
+    real = fingerprint.object_digest
+    monkeypatch.setattr(
+        fingerprint, "object_digest", lambda item: "edited" if item in targets else real(item)
     )
+
+
+def test_an_edit_to_one_datasets_preprocessing_changes_only_its_own_runs_keys(monkeypatch):
+    before = all_keys()
+    edit(monkeypatch, preprocess.boston_features)
+    after = all_keys()
+    assert {name for name in before if before[name] != after[name]} == {"boston-cnn", "boston-rnn"}
+
+
+def test_the_history_reader_and_the_layer_table_are_not_training_inputs(monkeypatch):
+    before = all_keys()
+    edit(monkeypatch, runfiles.read_history, models.describe, runfiles.drop_empty_columns)
+    assert all_keys() == before
+
+
+def test_an_edit_to_the_shared_trainer_is_named_in_every_runs_reason(monkeypatch):
+    recorded = {name: inputs_for(name) for name in models.SPECS}
+    edit(monkeypatch, training.train)
+    for name in models.SPECS:
+        assert runs.changed_inputs(recorded[name], inputs_for(name)) == [
+            "training code (training.train)"
+        ]
+
+
+def test_a_constant_counts_by_its_value(monkeypatch):
+    recorded = inputs_for("mnist-cnn")
+    monkeypatch.setitem(training.RUN_STAGE.params, "predict_batch_size", 512)
+    assert runs.changed_inputs(recorded, inputs_for("mnist-cnn")) == ["prediction batch size"]
+
+
+def test_an_edit_to_a_trial_trainer_changes_the_trials_keys_not_the_labs(monkeypatch):
+    from nnlab.experiments import train as trial_training
+
+    spec, settings = models.SPECS["imdb-rnn"], settings_for("imdb", "quick")
+
+    def trial_inputs():
+        stage = runs.stage_for("imdb", trial=True)
+        return runs.run_inputs(stage, spec, settings, "abc", 42, {"method": "gradients"})
+
+    trial_before, lab_before = trial_inputs(), all_keys()
+    edit(monkeypatch, trial_training.gradient_trial)
+    assert runs.changed_inputs(trial_before, trial_inputs()) == [
+        "training code (experiments.train.gradient_trial)"
+    ]
+    assert all_keys() == lab_before
 
 
 def test_changed_inputs_name_what_changed():
@@ -157,7 +211,8 @@ def test_a_converter_version_bump_rebuilds_the_imdb_arrays(tmp_path, monkeypatch
     root = make_fixture_cache(tmp_path / "data")
     before = data.cached_checksum("imdb", root)
     assert before is not None
-    monkeypatch.setattr(imdb, "CONVERTER_VERSION", imdb.CONVERTER_VERSION + 1)
+    made_with = imdb.CONVERTER_VERSION
+    monkeypatch.setattr(imdb, "CONVERTER_VERSION", made_with + 1)
     assert data.cached_checksum("imdb", root) is None  # the old arrays no longer count
     reviews = json.loads((FIXTURES / "imdb" / "reviews.json").read_text())
     converted = []
@@ -174,7 +229,7 @@ def test_a_converter_version_bump_rebuilds_the_imdb_arrays(tmp_path, monkeypatch
     monkeypatch.setattr(imdb, "from_archive", convert)
     logged = []
     dataset = data.load("imdb", root, log=logged.append)
-    assert converted and any("converter version 1" in line for line in logged)
+    assert converted and any(f"converter version {made_with};" in line for line in logged)
     assert dataset.meta["converter"] == imdb.CONVERTER_VERSION
     assert data.cached_checksum("imdb", root) == dataset.checksum != before
     assert cache.load("imdb", root, imdb.CONVERTER_VERSION) is not None

@@ -14,11 +14,11 @@ import statistics
 import time
 from pathlib import Path
 
-from nnlab import config, data, devices, flops, gemm, provenance, runs
+from nnlab import config, data, devices, flops, gemm, provenance, runfiles, runs
 from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_write_json
 from nnlab.models import SPECS
-from nnlab.training import read_history
+from nnlab.runfiles import read_history
 
 
 def _peak_rss_mb() -> float:
@@ -45,10 +45,10 @@ def run_rows(states: dict, peaks: dict, timer=None) -> list[dict]:
         if state.state not in ("done", "stale"):
             rows.append({"name": name, "status": state.state})
             continue
-        settings = config.TrainSettings(**record["inputs"]["settings"])
+        settings = config.TrainSettings(**record["inputs"]["params"]["settings"])
         sizes = config.split_sizes(record["n_train"], settings)
         per_epoch = flops.epoch_flops(spec, record["layers"], sizes["n_fit"], sizes["n_val"])
-        history = read_history(state.path / "history.csv")
+        history = read_history(state.path / runfiles.HISTORY)
         epoch_seconds = history.get("epoch_seconds") or [
             record["fit_seconds"] / record["epochs_run"]
         ]
@@ -136,8 +136,10 @@ def measure_predict(folder: Path) -> dict:
     name = "imdb-rnn"
     record = runs.read_record(folder)
     dataset = data.load(SPECS[name].dataset, fetch=False)
-    x_test = preprocess.imdb_sequences(dataset.x_test[: record["inputs"]["settings"]["test_limit"]])
-    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    x_test = preprocess.imdb_sequences(
+        dataset.x_test[: record["inputs"]["params"]["settings"]["test_limit"]]
+    )
+    model = keras.saving.load_model(folder / runfiles.MODEL, safe_mode=True)
     model.predict(x_test[:64], verbose=0)  # warm-up: graph tracing is not prediction
     timings = {}
     for batch in (32, config.PREDICT_BATCH_SIZE):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
+from nnlab import labs
 from nnlab.errors import NnlabError
 
 
@@ -23,12 +24,8 @@ class TrainSettings:
         return asdict(self)
 
 
-# The notebook's settings, per dataset.
-NOTEBOOK_SETTINGS = {
-    "mnist": TrainSettings(epochs=5, batch_size=64, validation_split=0.1, patience=None),
-    "imdb": TrainSettings(epochs=5, batch_size=128, validation_split=0.1, patience=2),
-    "boston": TrainSettings(epochs=50, batch_size=32, validation_split=0.1, patience=5),
-}
+# The notebook's settings, per dataset (labs.py).
+NOTEBOOK_SETTINGS = {name: TrainSettings(**lab.notebook) for name, lab in labs.LABS.items()}
 # The notebook's worked example of batches, in its own explanation of "Batch": 10,000 samples in
 # batches of 32 "need 312.5 iterations" to finish an epoch. Its inputs and its printed answer
 # are a documented input, as the hand-made houses are; the fixes chapter corrects the answer.
@@ -37,10 +34,12 @@ PROFILES = ("full", "quick")
 QUICK = {"epochs": 1, "train_limit": 512, "test_limit": 256}
 # Large batches for evaluation: results are the same, the LSTMs predict several times faster.
 PREDICT_BATCH_SIZE = 1024
+# An experiment's training loss and metric after training are measured on at most this many
+# fitted samples (training.train's `final`).
+TRAIN_EVALUATION_CAP = 10_000
 DEFAULT_SEED = 42
-# Seeds per model by default: training variation is measured, not assumed away. A Boston run
-# costs about 10 s, so its two models get enough seeds for a t-test over seeds to have power.
-DEFAULT_SEED_COUNTS = {"mnist": 3, "imdb": 3, "boston": 10}
+# Seeds per model by default (labs.py): training variation is measured, not assumed away.
+DEFAULT_SEED_COUNTS = {name: lab.seeds for name, lab in labs.LABS.items()}
 
 
 def seeds_for(dataset: str, first: int, count: int | None) -> list[int]:

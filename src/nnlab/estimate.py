@@ -29,7 +29,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlab import provenance, runs
+from nnlab import labs, provenance, runfiles, runs
 
 LIMIT_SECONDS = 12 * 3600  # a longer plan needs --yes
 
@@ -88,8 +88,6 @@ TYPICAL_EPOCHS = {  # name: (budget, patience, mean epochs run)
     "wide-cnn": (50, 5, 35.3),
     "linear": (50, 5, 50.0),
 }
-# The full data sets' (training, test) sizes: a subset (the quick profile) costs its share.
-FULL_SIZES = {"mnist": (60_000, 10_000), "imdb": (25_000, 25_000), "boston": (404, 102)}
 # How seconds per epoch change with the thread count where no figure says: as threads^-0.5
 # (one IMDB LSTM epoch took 1.46 times as long on 1 thread as on 2, README "Speed").
 THREAD_EXPONENT = 0.5
@@ -115,12 +113,13 @@ class Unit:
 
 def unit_of(name: str, inputs: dict) -> Unit:
     """A run's unit, from its name and inputs (a plan's, or a record's: they are the same)."""
-    spec = inputs.get("spec", {})
-    settings = inputs.get("settings", {})
-    design = inputs.get("design") or {}
+    params = inputs.get("params", {})
+    spec, settings = params.get("spec", {}), params.get("settings", {})
+    design = params.get("design") or {}
     method = design.get("method", "fit")
     dataset = spec.get("dataset", "")
-    n_train, n_test = FULL_SIZES.get(dataset, (0, 0))
+    # a subset (the quick profile) costs its share of the full data set
+    n_train, n_test = labs.LABS[dataset].full_sizes if dataset in labs.LABS else (0, 0)
     train_limit = settings.get("train_limit")  # a trial's own fit_limit is in its figures
     train_share = min(1.0, train_limit / n_train) if train_limit and n_train else 1.0
     test_limit = settings.get("test_limit")
@@ -223,7 +222,7 @@ def observe_record(folder: Path, this_build: bool = False) -> tuple[Observation,
     if unit.epochless:
         observed = Observation(unit, threads, [fit + predict], 1, 0.0, 0.0, failed, this_build)
     else:
-        seconds = read_epoch_seconds(folder / "history.csv")
+        seconds = read_epoch_seconds(folder / runfiles.HISTORY)
         if not seconds:
             return None
         observed = Observation(unit, threads, seconds, len(seconds), overhead_of(fit, seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import inspect
 import textwrap
@@ -25,7 +26,12 @@ def source_digest(source: str) -> str:
     return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
+@functools.cache  # a process's code does not change under it; planners ask for it per run
+def object_digest(item) -> str:
+    return source_digest(inspect.getsource(item))
+
+
 def code_digest(*objects) -> str:
     """One digest for the functions, classes or modules given, in order."""
-    digests = [source_digest(inspect.getsource(item)) for item in objects]
+    digests = [object_digest(item) for item in objects]
     return hashlib.sha256("".join(digests).encode()).hexdigest()

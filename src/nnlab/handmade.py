@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlab import runfiles
 from nnlab.data.boston import HANDMADE_HOUSES
 from nnlab.fsutil import atomic_write_json
 
@@ -26,7 +27,7 @@ def read(folder: Path, record: dict) -> list[float] | None:
         return None
     current = saved.get("houses") == [list(house) for house in HANDMADE_HOUSES]
     # A frozen run keeps its model's checksum but not the model file.
-    model = record.get("model_sha256") or record.get("files", {}).get("model.keras")
+    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
     same_model = saved.get("model_sha256") == model
     return saved.get("prices_k") if current and same_model else None
 
@@ -39,7 +40,7 @@ def price(folder: Path, record: dict) -> None:
         folder / FILE,
         {
             "houses": [list(house) for house in HANDMADE_HOUSES],
-            "model_sha256": record["files"]["model.keras"],
+            "model_sha256": record["files"][runfiles.MODEL],
             "prices_k": [float(p) for p in prices],
         },
     )

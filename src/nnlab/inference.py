@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlab import runfiles
 from nnlab.config import PREDICT_BATCH_SIZE, TrainSettings, split_sizes
 from nnlab.fsutil import atomic_write_json
 
@@ -31,7 +32,7 @@ def read(folder: Path, record: dict) -> dict | None:
         saved = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    model = record.get("model_sha256") or record.get("files", {}).get("model.keras")
+    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
     return saved if saved.get("model_sha256") == model else None
 
 
@@ -44,15 +45,15 @@ def kept_epoch(history: dict, validation_loss: float) -> int:
 
 def measure(folder: Path, record: dict, dataset) -> None:
     """Evaluate the run's saved model on its fitted and validation samples in inference mode."""
-    from nnlab import preprocess
+    from nnlab import labs
+    from nnlab.runfiles import read_history
     from nnlab.tfload import load_keras
-    from nnlab.training import read_history
 
     keras = load_keras()
-    settings = TrainSettings(**record["inputs"]["settings"])
-    data = preprocess.prepare(dataset, settings.train_limit, settings.test_limit)
+    settings = TrainSettings(**record["inputs"]["params"]["settings"])
+    data = labs.LABS[dataset.name].prepare(dataset, settings.train_limit, settings.test_limit)
     cut = split_sizes(len(data.x_train), settings)["n_fit"]
-    model = keras.saving.load_model(folder / "model.keras")
+    model = keras.saving.load_model(folder / runfiles.MODEL)
 
     def loss(x, y) -> float:
         return float(model.evaluate(x, y, batch_size=PREDICT_BATCH_SIZE, verbose=0,
@@ -60,12 +61,12 @@ def measure(folder: Path, record: dict, dataset) -> None:
 
     fitted = loss(data.x_train[: min(cut, SAMPLE_CAP)], data.y_train[: min(cut, SAMPLE_CAP)])
     validation = loss(data.x_train[cut:], data.y_train[cut:])
-    history = read_history(folder / "history.csv")
+    history = read_history(folder / runfiles.HISTORY)
     epoch = kept_epoch(history, validation)
     atomic_write_json(
         folder / FILE,
         {
-            "model_sha256": record["files"]["model.keras"],
+            "model_sha256": record["files"][runfiles.MODEL],
             "epoch": epoch,
             "train_loss_inference": fitted,
             "train_loss_running": history["loss"][epoch - 1],

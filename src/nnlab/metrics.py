@@ -70,10 +70,6 @@ def for_task(task: str, y_true: np.ndarray, outputs: np.ndarray) -> dict:
     )
 
 
-def task_of(dataset: str) -> str:
-    return "regression" if dataset == "boston" else "classification"
-
-
 def main_metric(task: str) -> str:
     """The metric a lab is summarised by: accuracy for classifiers, MAE for the regressor."""
     return "accuracy" if task == "classification" else "mae"

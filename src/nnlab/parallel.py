@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from nnlab import data, devices, estimate, provenance, runs
+from nnlab import data, devices, estimate, provenance, runfiles, runs
 from nnlab.errors import NnlabError
 
 # Runs that keep every core busy on their own: one IMDB LSTM used 2 cores, and two side by side
@@ -189,7 +189,7 @@ def over_limit(todo: list, workers: int) -> str | None:
 def _partial_epochs(item) -> list[float]:
     """The epoch seconds of the run in progress so far (its temporary folder's history)."""
     for partial in item.path.parent.glob(f".{item.path.name}.partial-*"):
-        history = partial / "history.csv"
+        history = partial / runfiles.HISTORY
         if history.exists():
             return estimate.read_epoch_seconds(history)
     return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from nnlab import data, models, runs
+from nnlab import data, models, runfiles, runs
 from nnlab.config import TrainSettings, settings_for
 from nnlab.errors import NnlabError
 from nnlab.experiments import design
@@ -138,17 +138,14 @@ def plan(
     per_dataset = seeds if isinstance(seeds, dict) else {spec.dataset: seeds for spec in specs}
     source, root = source_root(build, profile, source)
     checksums: dict[str, str | None] = {}
-    codes: dict[str, str] = {}  # parsing the training code's syntax trees once per dataset
     plans = []
     for spec in specs:
         if spec.dataset not in checksums:
             checksums[spec.dataset] = dataset_checksum(spec.dataset, fetch)
-            codes[spec.dataset] = runs.training_code(spec.dataset)
+        stage = runs.stage_for(spec.dataset)
         settings = settings_for(spec.dataset, profile, overrides.get(spec.name))
         for seed in per_dataset[spec.dataset]:
-            inputs = runs.run_inputs(
-                spec, settings, checksums[spec.dataset], seed, codes[spec.dataset]
-            )
+            inputs = runs.run_inputs(stage, spec, settings, checksums[spec.dataset], seed)
             path = runs.run_path(root, profile, spec.name, seed, settings.precision)
             state = runs.status(path, spec.name, inputs)
             plans.append(Plan(spec, settings, seed, path, state, inputs))
@@ -163,18 +160,16 @@ def plan_experiments(
     or "frozen", as the lab runs it goes with: never a mix)."""
     root = build / "runs" if source == "build" else runs.FROZEN_ROOT
     checksums: dict[str, str | None] = {}
-    codes: dict[str, str] = {}  # parsing the trainers' syntax trees once per dataset
     plans = []
     for trial in design.trials(profile):
         dataset = trial.spec.dataset
         if dataset not in checksums:
             checksums[dataset] = dataset_checksum(dataset, fetch)
-            codes[dataset] = runs.trial_code(dataset)
+        stage = runs.stage_for(dataset, trial=True)
         for seed in range(first_seed, first_seed + trial.seeds):
             inputs = runs.run_inputs(
-                trial.spec, trial.settings, checksums[dataset], seed, codes[dataset]
+                stage, trial.spec, trial.settings, checksums[dataset], seed, trial.design
             )
-            inputs["design"] = trial.design
             path = runs.run_path(root, design.namespace(profile), trial.name, seed)
             state = runs.status(path, trial.name, inputs)
             plans.append(
@@ -251,7 +246,7 @@ def measure_inference(selection: Selection, echo=print) -> None:
         item
         for item in selection.by_state("done")
         if item.spec.dataset == "boston"
-        and (item.path / "model.keras").exists()
+        and (item.path / runfiles.MODEL).exists()
         and inference.read(item.path, item.status.record) is None
     ]
     loaded = {}

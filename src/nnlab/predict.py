@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import preprocess
+from nnlab import preprocess, runfiles
 from nnlab.data import boston, imdb
 from nnlab.errors import NnlabError
 from nnlab.models import IMDB_VOCAB
@@ -27,7 +27,7 @@ def _load_model(folder: Path):
 
     keras = load_keras()
 
-    return keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    return keras.saving.load_model(folder / runfiles.MODEL, safe_mode=True)
 
 
 def _outputs(model, x: np.ndarray) -> np.ndarray:
@@ -104,7 +104,7 @@ def check_houses(houses: np.ndarray, training_range: dict | None, warn) -> None:
 
 
 def _scaler(folder: Path) -> dict:
-    with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
+    with np.load(folder / runfiles.PREDICTIONS, allow_pickle=False) as npz:
         return {key[len("scaler_") :]: npz[key] for key in npz.files if key.startswith("scaler_")}
 
 
@@ -145,7 +145,7 @@ def review_probabilities(text: str, selection) -> dict:
 
 def run_vocabulary(folder: Path) -> list[str]:
     """The words of the data the run was trained on (saved with the run)."""
-    from nnlab.training import VOCABULARY
+    from nnlab.runfiles import VOCABULARY
 
     try:
         return (folder / VOCABULARY).read_text(encoding="utf-8").split("\n")

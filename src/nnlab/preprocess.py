@@ -1,13 +1,20 @@
-"""The notebook's preprocessing, per dataset: arrays in, model-ready arrays out."""
+"""The notebook's preprocessing, one function per dataset: arrays in, model-ready arrays out.
+
+Each dataset's entry in labs.py names its function and the helpers it calls: they are part of
+that dataset's runs' key only (training.RUN_STAGE).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnlab.data import Dataset
 from nnlab.models import BOSTON_SHAPE, IMDB_MAXLEN
+
+if TYPE_CHECKING:
+    from nnlab.data import Dataset
 
 
 @dataclass
@@ -45,22 +52,26 @@ def fit_scaler(x_train: np.ndarray) -> dict:
             "min": np.min(x_train, axis=0), "max": np.max(x_train, axis=0)}  # fmt: skip
 
 
-def prepare(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
-    x_train, y_train = dataset.x_train[:train_limit], dataset.y_train[:train_limit]
-    x_test, y_test = dataset.x_test[:test_limit], dataset.y_test[:test_limit]
-    if dataset.name == "mnist":
-        return Prepared(mnist_images(x_train), y_train, mnist_images(x_test), y_test)
-    if dataset.name == "imdb":
-        return Prepared(imdb_sequences(x_train), y_train, imdb_sequences(x_test), y_test)
+def _limited(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> tuple:
+    return (
+        dataset.x_train[:train_limit], dataset.y_train[:train_limit],
+        dataset.x_test[:test_limit], dataset.y_test[:test_limit],
+    )  # fmt: skip
+
+
+def prepare_mnist(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
+    x_train, y_train, x_test, y_test = _limited(dataset, train_limit, test_limit)
+    return Prepared(mnist_images(x_train), y_train, mnist_images(x_test), y_test)
+
+
+def prepare_imdb(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
+    x_train, y_train, x_test, y_test = _limited(dataset, train_limit, test_limit)
+    return Prepared(imdb_sequences(x_train), y_train, imdb_sequences(x_test), y_test)
+
+
+def prepare_boston(dataset: Dataset, train_limit: int | None, test_limit: int | None) -> Prepared:
+    x_train, y_train, x_test, y_test = _limited(dataset, train_limit, test_limit)
     scaler = fit_scaler(x_train)
     return Prepared(
         boston_features(x_train, scaler), y_train, boston_features(x_test, scaler), y_test, scaler
     )
-
-
-# What `prepare` runs for each dataset: part of that dataset's runs' key (runs.py).
-STEPS = {
-    "mnist": (prepare, mnist_images),
-    "imdb": (prepare, imdb_sequences),
-    "boston": (prepare, fit_scaler, boston_features),
-}

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import handmade, inference, metrics, runs
+from nnlab import handmade, inference, labs, metrics, runfiles, runs
 from nnlab.errors import NnlabError
-from nnlab.experiments.train import GRADIENTS
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
-from nnlab.training import read_history
+from nnlab.runfiles import GRADIENTS, read_history
 
-FROZEN_FILES = ("history.csv", "predictions.npz", GRADIENTS)
+FROZEN_FILES = (runfiles.HISTORY, runfiles.PREDICTIONS, GRADIENTS)
 
 
 @dataclass
@@ -36,15 +35,26 @@ class RunResult:
     def failed(self) -> bool:
         return self.record.get("status") == "failed"
 
+    @property
+    def settings(self) -> dict:
+        """The training settings it was trained with (its recorded inputs)."""
+        return self.record["inputs"]["params"]["settings"]
+
+    @property
+    def spec(self) -> dict:
+        return self.record["inputs"]["params"]["spec"]
+
 
 def read_run(folder: Path, name: str, record: dict) -> RunResult:
     """The run in `folder`, whose record (already checked by runs.status) is `record`."""
-    history = read_history(folder / "history.csv") if (folder / "history.csv").exists() else {}
+    history = (
+        read_history(folder / runfiles.HISTORY) if (folder / runfiles.HISTORY).exists() else {}
+    )
     y_true = outputs = scores = None
-    if (folder / "predictions.npz").exists():
-        with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
+    if (folder / runfiles.PREDICTIONS).exists():
+        with np.load(folder / runfiles.PREDICTIONS, allow_pickle=False) as npz:
             y_true, outputs = npz["y_true"], npz["outputs"]
-        scores = metrics.for_task(metrics.task_of(record["dataset"]), y_true, outputs)
+        scores = metrics.for_task(labs.task_of(record["dataset"]), y_true, outputs)
     boston = record["dataset"] == "boston"
     prices = handmade.read(folder, record) if boston else None
     measured = inference.read(folder, record) if boston else None
@@ -98,7 +108,7 @@ def _freeze_run(item, root: Path, target: Path) -> Path:
         if (folder / name).exists():
             atomic_copy(folder / name, out / name)
     files = record.get("files", {})
-    record["model_sha256"] = files.get("model.keras")  # what handmade.json was priced with
+    record["model_sha256"] = files.get(runfiles.MODEL)  # what handmade.json was priced with
     record["files"] = {k: v for k, v in files.items() if k in FROZEN_FILES}
     atomic_write_json(out / runs.RECORD, record)
     return out

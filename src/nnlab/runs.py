@@ -4,10 +4,11 @@ A run folder appears complete or not at all: it is written under a temporary nam
 run.json (its inputs, the machine that trained it and the checksum of every other file),
 fsynced and renamed into place.
 
-A run's inputs are exactly what its numbers depend on: the model's spec, its training settings,
-the data's checksum, the seed, and the syntax tree of the code that trains it (the shared
-training code plus its own dataset's preprocessing; comments and docstrings do not count).
-Rendering code, metrics and statistics are not inputs: the report recomputes them.
+A run's inputs are exactly what its numbers depend on, recorded by cachekey.dependencies: the
+code that trains it (training.RUN_STAGE, or experiments.train.TRIAL_STAGE, plus its own
+dataset's preprocessing, labs.Lab.preprocessing), the constants that change a number, the
+model's spec, its training settings, the seed and the data's checksum. Rendering code, metrics
+and statistics are not inputs: the report recomputes them.
 """
 
 from __future__ import annotations
@@ -18,68 +19,51 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlab import fingerprint, models, preprocess, training
+from nnlab import cachekey, labs, models
 from nnlab.config import TrainSettings
 from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_write_json, ensure_dir, fault_pause, fsync_path, sha256_file
 
 RECORD = "run.json"
 FROZEN_ROOT = Path("results")  # `nnlab freeze` exports runs here (tracked in git)
-# The code every run is trained by; each dataset adds its preprocessing (preprocess.STEPS).
-TRAINING_CODE = (
-    models.build, models.describe, training.seed_everything, training._callbacks,
-    training.read_history, training.train,
-)  # fmt: skip
 # How a changed input is named in a stale run's reason.
 INPUT_NAMES = {
     "spec": "model architecture",
     "settings": "training settings",
     "code": "training code",
-    "data_sha256": "data",
+    "data": "data",
     "seed": "seed",
+    "predict_batch_size": "prediction batch size",
+    "evaluation_cap": "evaluation sample cap",
     "design": "experiment design",  # experiment trials only (experiments/design.py)
 }
 
 
-def training_code(dataset: str) -> str:
-    return fingerprint.code_digest(*TRAINING_CODE, *preprocess.STEPS[dataset])
-
-
-def trial_code(dataset: str) -> str:
-    """The code an experiment's trial is trained by: the lab's, plus the trial trainers."""
-    from nnlab.experiments import train as trial_training
-
-    return fingerprint.code_digest(*TRAINING_CODE, *preprocess.STEPS[dataset], trial_training)
+def stage_for(dataset: str, trial: bool = False) -> cachekey.Stage:
+    """The stage that trains a run of `dataset`: the lab's trainer, or an experiment's trial
+    trainers, each with that dataset's own preprocessing."""
+    if trial:
+        from nnlab.experiments.train import TRIAL_STAGE as stage
+    else:
+        from nnlab.training import RUN_STAGE as stage
+    return cachekey.Stage(stage.name, stage.code + labs.LABS[dataset].preprocessing, stage.params)
 
 
 def run_inputs(
-    spec: models.ModelSpec, settings: TrainSettings, data_checksum: str | None, seed: int,
-    code: str | None = None,
+    stage: cachekey.Stage, spec: models.ModelSpec, settings: TrainSettings,
+    data_checksum: str | None, seed: int, design: dict | None = None,
 ) -> dict:  # fmt: skip
-    """What the run depends on; `data_checksum` None where the data is not cached here (it is
-    then not compared); `code` the digest of the code that trains it (training_code or
-    trial_code, computed once per dataset by a planner), else the lab's training code."""
-    return {
-        "spec": json.loads(json.dumps(spec.as_dict())),  # tuples as lists, as run.json has them
-        "settings": settings.as_dict(),
-        "data_sha256": data_checksum,
-        "seed": seed,
-        "code": code or training_code(spec.dataset),
-    }
+    """What the run depends on (cachekey.dependencies); `data_checksum` None where the data is
+    not cached here (it is then not compared)."""
+    params = {"spec": spec.as_dict(), "settings": settings.as_dict(), "seed": seed}
+    if design is not None:
+        params["design"] = design
+    return cachekey.dependencies(stage, params, {"data": data_checksum})
 
 
 def changed_inputs(recorded: dict, expected: dict) -> list[str]:
-    """The inputs that differ, named for people; a None expectation is not compared."""
-    changed = []
-    for key, label in INPUT_NAMES.items():
-        want, have = expected.get(key), recorded.get(key)
-        if want is None or want == have:
-            continue
-        if key == "settings" and isinstance(have, dict):
-            keys = sorted(k for k in want if want[k] != have.get(k))
-            label += " (" + ", ".join(f"{k} {have.get(k)} → {want[k]}" for k in keys) + ")"
-        changed.append(label)
-    return changed
+    """The inputs that differ, named for people; a None data checksum is not compared."""
+    return cachekey.changes(recorded, expected, INPUT_NAMES)
 
 
 def run_path(root: Path, profile: str, name: str, seed: int, precision: str = "float32") -> Path:

@@ -10,7 +10,7 @@ import statistics
 
 import numpy as np
 
-from nnlab import metrics
+from nnlab import labs, metrics
 from nnlab.experiments.design import PATIENCE
 from nnlab.stats import seed_summary
 
@@ -60,7 +60,7 @@ def turn_up(history: dict) -> dict:
 
 def score(run) -> float:
     """A run's main test metric (the report's: accuracy, or MAE for Boston)."""
-    return float(run.metrics[metrics.main_metric(metrics.task_of(run.record["dataset"]))])
+    return float(run.metrics[metrics.main_metric(labs.task_of(run.record["dataset"]))])
 
 
 def batch_sizes(trials: dict[str, list]) -> list[dict]:
@@ -69,7 +69,7 @@ def batch_sizes(trials: dict[str, list]) -> list[dict]:
     rows = []
     for runs in trials.values():
         first = runs[0]
-        settings = first.record["inputs"]["settings"]
+        settings = first.settings
         steps = math.ceil(first.record["n_fit"] / settings["batch_size"])
         rows.append(
             {
@@ -104,7 +104,7 @@ def long_runs(runs: list, lab_runs: list) -> list[dict]:
                 "test": score(run),
                 "lab_test": score(lab) if lab else None,
                 "lab_epochs": lab.record["epochs_run"] if lab else None,
-                "lab_max": lab.record["inputs"]["settings"]["epochs"] if lab else None,
+                "lab_max": lab.settings["epochs"] if lab else None,
             }
         )
     return rows
@@ -181,7 +181,7 @@ def main_validation_score(run, key: str) -> float | None:
     values = run.history.get(f"val_{key}")
     if not values:
         return None
-    settings = run.record["inputs"]["settings"]
+    settings = run.settings
     epoch = run.record.get("best_epoch") if settings.get("patience") else len(values)
     return values[epoch - 1]
 
@@ -189,7 +189,7 @@ def main_validation_score(run, key: str) -> float | None:
 def validation_vs_test(lab_name: str, repeats: dict[str, list]) -> dict | None:
     """Every scored seed's validation and test score, the mean difference, and whether the
     seed a student would keep by its validation score was also the best on the test set."""
-    task = metrics.task_of(lab_name)
+    task = labs.task_of(lab_name)
     key = metrics.main_metric(task)
     higher_better = task == "classification"
     points = []

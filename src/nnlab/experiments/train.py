@@ -1,125 +1,38 @@
 """Running one trial of an experiment into a run folder: a Keras fit with a fixed validation
 set, a scikit-learn baseline, or one backward pass that measures the gradient per time step.
 
-Like training.train, each trainer writes into `workdir` and returns the run's record; the run
-store (runs.py) seals and commits it. The lab's training pieces (seeding, callbacks, builder,
-preprocessing) are reused unchanged, so a trial is trained exactly as the lab trains.
+A Keras fit is training.train itself, with the validation held out (training.Validation), so
+a trial is trained exactly as the lab trains. Each trainer writes into `workdir` and returns
+the run's record; the run store (runs.py) seals and commits it.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from nnlab import models, preprocess
-from nnlab.config import PREDICT_BATCH_SIZE, split_sizes
+from nnlab import cachekey, labs, models, preprocess, runfiles, training
 from nnlab.data import Dataset
 from nnlab.errors import NnlabError
 from nnlab.experiments.design import Trial
 from nnlab.tfload import load_keras
-from nnlab.training import _callbacks, read_history, seed_everything
-
-# Training loss and metric after training are measured on at most this many fitted samples.
-TRAIN_EVALUATION_CAP = 10_000
-GRADIENTS = "gradients.npz"
 
 
 def run_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> dict:
     if trial.method == "fit":
-        return fit_trial(trial, dataset, seed, workdir)
+        return training.train(
+            trial.spec, dataset, trial.settings, seed, workdir, validation(trial), verbose=0
+        )
     if trial.method == "gradients":
         return gradient_trial(trial, dataset, seed, workdir)
     return baseline_trial(trial, dataset, seed, workdir)
 
 
-def _split(trial: Trial, dataset: Dataset):
-    """The lab's arrays cut as Keras's validation_split cuts them; the fitted part then keeps
-    only its first `fit_limit` samples, so every size is validated on the same samples."""
-    settings = trial.settings
-    data = preprocess.prepare(dataset, settings.train_limit, settings.test_limit)
-    cut = split_sizes(len(data.x_train), settings)["n_fit"]
-    fitted = slice(0, min(cut, trial.fit_limit or cut))
-    return (
-        data,
-        (data.x_train[fitted], data.y_train[fitted]),
-        (data.x_train[cut:], data.y_train[cut:]),
-    )
-
-
-def _save_predictions(workdir: Path, data, outputs) -> None:
-    arrays = {"y_true": np.asarray(data.y_test), "outputs": np.asarray(outputs, np.float32)}
-    arrays.update({f"scaler_{key}": value for key, value in data.scaler.items()})
-    np.savez(workdir / "predictions.npz", **arrays)
-
-
-def _drop_empty_columns(path: Path) -> None:
-    """Without validation data, Keras's CSVLogger still writes val_* columns, all "NA"."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return
-    kept = [key for key in rows[0] if any(row[key] != "NA" for row in rows)]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, kept, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def fit_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> dict:
-    keras = load_keras()
-    settings = trial.settings
-    seed_everything(seed)
-    keras.mixed_precision.set_global_policy(settings.precision)
-    data, (x_fit, y_fit), (x_val, y_val) = _split(trial, dataset)
-    model = models.build(trial.spec, settings.learning_rate)
-    history_path = workdir / "history.csv"
-    started = time.perf_counter()
-    model.fit(
-        x_fit,
-        y_fit,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        validation_data=(x_val, y_val) if trial.validate_each_epoch else None,
-        validation_batch_size=PREDICT_BATCH_SIZE,
-        callbacks=_callbacks(settings, history_path),
-        verbose=0,
-    )
-    fit_seconds = time.perf_counter() - started
-    _drop_empty_columns(history_path)
-    history = read_history(history_path)
-    losses = history.get("loss", [])
-    record = {
-        "fit_seconds": fit_seconds,
-        "epochs_run": len(losses),
-        "params": int(model.count_params()),
-        "n_fit": int(len(x_fit)),
-        "n_val": int(len(x_val)),
-        "n_test": int(len(data.x_test)),
-        "updates": int(len(losses) * math.ceil(len(x_fit) / settings.batch_size)),
-    }
-    if not losses or not all(math.isfinite(v) for v in losses):
-        record.update(status="failed", reason="loss became NaN/inf; training stopped")
-        return record
-
-    def evaluate(x, y) -> dict:
-        return model.evaluate(x, y, batch_size=PREDICT_BATCH_SIZE, verbose=0, return_dict=True)
-
-    # The final weights on the fitted and the validation samples, both without dropout: the
-    # gap between them is the overfitting, free of the training loss's in-epoch averaging.
-    cap = slice(0, TRAIN_EVALUATION_CAP)
-    record["final"] = {
-        "train": evaluate(x_fit[cap], y_fit[cap]),
-        "validation": evaluate(x_val, y_val),
-    }
-    _save_predictions(
-        workdir, data, model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
-    )
-    record["status"] = "done"
-    return record
+def validation(trial: Trial) -> training.Validation:
+    """The lab's validation samples, held out once: every size is validated on the same ones."""
+    return training.Validation(True, trial.fit_limit, trial.validate_each_epoch)
 
 
 def baseline_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> dict:
@@ -128,7 +41,9 @@ def baseline_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     from sklearn.linear_model import LinearRegression
     from sklearn.metrics import mean_squared_error
 
-    data, (x_fit, y_fit), (x_val, y_val) = _split(trial, dataset)
+    settings = trial.settings
+    data = labs.LABS[dataset.name].prepare(dataset, settings.train_limit, settings.test_limit)
+    (x_fit, y_fit), (x_val, y_val) = validation(trial).cut(data.x_train, data.y_train, settings)
 
     def flat(x):
         return x.reshape(len(x), -1)
@@ -140,7 +55,7 @@ def baseline_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     started = time.perf_counter()
     model.fit(flat(x_fit), y_fit)
     fit_seconds = time.perf_counter() - started
-    _save_predictions(workdir, data, model.predict(flat(data.x_test)).reshape(-1, 1))
+    training.save_predictions(workdir, data, model.predict(flat(data.x_test)).reshape(-1, 1))
 
     def loss(x, y) -> dict:
         return {"loss": float(mean_squared_error(y, model.predict(flat(x))))}
@@ -186,7 +101,7 @@ def gradient_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     """One backward pass through the untrained model: the gradient of the loss with respect to
     the embedded word at each position of a batch of reviews."""
     keras = load_keras()
-    seed_everything(seed)
+    training.seed_everything(seed)
     words = trial.last_steps or models.IMDB_MAXLEN
     picked = full_length_reviews(dataset, trial.batch_sample, trial.settings.train_limit, words)
     x = preprocess.imdb_sequences([dataset.x_train[i] for i in picked])
@@ -196,10 +111,21 @@ def gradient_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> 
     embedding, *rest = model.layers
     started = time.perf_counter()
     norms = input_gradient_norms(rest, embedding(x), y, keras.losses.get(trial.spec.loss))
-    np.savez(workdir / GRADIENTS, norms=norms.astype(np.float64), reviews=np.asarray(picked))
+    np.savez(
+        workdir / runfiles.GRADIENTS, norms=norms.astype(np.float64), reviews=np.asarray(picked)
+    )
     return {
         "status": "done",
         "fit_seconds": time.perf_counter() - started,
         "params": int(model.count_params()),
         "n_fit": len(picked),
     }
+
+
+# A trial's key: the lab's run stage, plus the trainers here.
+TRIAL_STAGE = cachekey.Stage(
+    "trial",
+    code=(*training.RUN_STAGE.code, run_trial, validation, baseline_trial, full_length_reviews,
+          input_gradient_norms, gradient_trial),
+    params=training.RUN_STAGE.params,
+)  # fmt: skip

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from nnlab import cachekey
 from nnlab.fsutil import atomic_copy, atomic_write_text, ensure_dir
 
 
@@ -25,9 +25,10 @@ class FigureStore:
         self.draw_seconds: dict[str, float] = {}  # the figures drawn (not reused), by name
 
     def get(self, name: str, inputs: object, make: Callable[[], str]) -> str:
-        digest = hashlib.sha256(
-            json.dumps([name, self.lang, inputs, self.code], sort_keys=True, default=str).encode()
-        ).hexdigest()
+        digest = cachekey.key(
+            {"name": name, "lang": self.lang, "inputs": json.loads(json.dumps(inputs, default=str)),
+             "code": self.code}
+        )  # fmt: skip
         cached = self.cache_dir / f"{digest}.svg"
         if cached.exists():
             self.reused += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, diagnose, metrics, provenance, stats, verdicts
+from nnlab import config, diagnose, labs, metrics, provenance, stats, verdicts
 from nnlab.data import archives
 from nnlab.data.boston import HANDMADE_HOUSES, NOTEBOOK_HANDMADE_PRICES_USD, PRICE_CAP
 from nnlab.results import RunResult
@@ -45,7 +45,7 @@ class Lab:
 
     @property
     def task(self) -> str:
-        return metrics.task_of(self.name)
+        return labs.task_of(self.name)
 
     @property
     def complete(self) -> bool:
@@ -54,7 +54,7 @@ class Lab:
 
 def failure_of(task: str, run: RunResult) -> str | None:
     """Why the run failed to train (diagnose.failure), or None."""
-    budget = run.record["inputs"]["settings"]["epochs"]
+    budget = run.settings["epochs"]
     return diagnose.failure(task, run.y_true, run.outputs, run.history, budget)
 
 
@@ -75,7 +75,7 @@ def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
     labs = []
     for dataset in LABS:
         repeats = {kind: found[f"{dataset}-{kind}"] for kind in KINDS}
-        task = metrics.task_of(dataset)
+        task = labs.task_of(dataset)
         detail = {kind: typical_run(task, runs) for kind, runs in repeats.items()}
         labs.append(Lab(dataset, detail, repeats))
     return labs
@@ -293,7 +293,7 @@ def dataset_sizes(labs: list[Lab]) -> dict[str, dict]:
     sizes = {}
     for lab in labs:
         run = lab.runs["cnn"]
-        settings = config.TrainSettings(**run.record["inputs"]["settings"])
+        settings = config.TrainSettings(**run.settings)
         sizes[lab.name] = {
             **config.split_sizes(run.record["n_train"], settings),
             "n_test": run.record["n_test"],

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 from markupsafe import Markup
 
-from nnlab import config, diagnose, metrics, verdicts
+from nnlab import config, diagnose, metrics, runfiles, verdicts
 from nnlab.data import boston
 from nnlab.experiments import design
 from nnlab.models import IMDB_MAXLEN
@@ -22,7 +22,7 @@ NAMES = {"cnn": "CNN", "rnn": "RNN"}
 
 def fitting(run, task: str) -> dict:
     """diagnose.fitting for one run, with why it failed if it did."""
-    budget = run.record["inputs"]["settings"]["epochs"]
+    budget = run.settings["epochs"]
     return diagnose.fitting(run.history, budget, ctx.failure_of(task, run))
 
 
@@ -80,7 +80,7 @@ def curves(t, lab: ctx.Lab) -> list[str]:
     for kind, run in lab.runs.items():
         if not run.history:
             continue
-        patience = run.record["inputs"]["settings"].get("patience")
+        patience = run.settings.get("patience")
         out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab.task), patience,
                                     t(f"lab-short:{lab.name}")))  # fmt: skip
     return out + fitting_counts(t, lab)
@@ -483,9 +483,9 @@ def handmade_reading(house: list[float], ranges: np.ndarray | None) -> list[str]
 
 def training_ranges(run) -> np.ndarray | None:
     """The training features' (min, max) per column, saved with a Boston run's scaler."""
-    if run.folder is None or not (run.folder / "predictions.npz").exists():
+    if run.folder is None or not (run.folder / runfiles.PREDICTIONS).exists():
         return None
-    with np.load(run.folder / "predictions.npz", allow_pickle=False) as npz:
+    with np.load(run.folder / runfiles.PREDICTIONS, allow_pickle=False) as npz:
         if "scaler_min" not in npz.files:
             return None
         return np.stack([npz["scaler_min"], npz["scaler_max"]])
@@ -532,7 +532,7 @@ STATED_SETTINGS = ("learning_rate", "epochs", "patience", "batch_size", "validat
 def training_setup(t, lab_name: str, runs: dict, cite) -> list[str]:
     """How each model was trained, from its own run's settings (run.json): one sentence for
     both when they share them, else one per model."""
-    settings = {kind: run.record["inputs"]["settings"] for kind, run in runs.items()}
+    settings = {kind: run.settings for kind, run in runs.items()}
     shared = all(settings["cnn"].get(key) == settings["rnn"].get(key) for key in STATED_SETTINGS)
     groups = [(t("training:both"), settings["cnn"])] if shared else [
         (t("model-name", model=NAMES[kind], lab=t(f"lab-short:{lab_name}")), settings[kind])

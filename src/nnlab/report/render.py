@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import multiprocessing
 import shlex
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from nnlab import diagnose, figures, fingerprint, metrics, stats
+from nnlab import cachekey, diagnose, figures, metrics, runfiles, stats
 from nnlab.data import boston
 from nnlab.errors import NnlabError
 from nnlab.fsutil import (
@@ -25,6 +26,7 @@ from nnlab.fsutil import (
     atomic_write_text,
     ensure_dir,
     remove_temp_files,
+    sha256_file,
 )
 from nnlab.report import contents, findings, listings, prose, references, theory, views
 from nnlab.report import context as ctx
@@ -127,12 +129,13 @@ def figure_code(locale_dir: Path, lang: str) -> str:
     from nnlab.experiments import lessons
     from nnlab.report import charts, i18n, theory_models, theory_training
 
-    catalog = (locale_dir / lang / "LC_MESSAGES" / "messages.po").read_bytes()
-    code = fingerprint.code_digest(
-        figures, charts, i18n, ctx, metrics, experiment_figures, lessons, theory_training,
-        theory_models,
+    stage = cachekey.Stage(
+        "figure",
+        code=(figures, charts, i18n, ctx, metrics, experiment_figures, lessons, theory_training,
+              theory_models),
     )  # fmt: skip
-    return hashlib.sha256(code.encode() + catalog).hexdigest()
+    catalog = sha256_file(locale_dir / lang / "LC_MESSAGES" / "messages.po")
+    return cachekey.key(cachekey.dependencies(stage, files={"catalog": catalog}))
 
 
 def make_env(paths: Paths) -> Environment:
@@ -157,7 +160,6 @@ def render(
 
     Returns {"stages": seconds by stage and language, "figures": seconds by "lang/figure" for
     the figures drawn (reused ones cost nothing)}."""
-    global _JOB
     paths = paths or Paths(build)
     comparisons = {
         lab.name: cached_comparison(lab, paths.build / "cache" / "stats") for lab in labs
@@ -166,18 +168,13 @@ def render(
     for warning in prose.note_warnings(paths.notes, langs):
         log(warning)
     remove_temp_files(paths.build)  # a killed render's half-done writes
-    _JOB = {"build": build, "labs": labs, "formats": formats, "meta": meta, "samples": samples,
-            "test_images": test_images, "paths": paths, "comparisons": comparisons, "log": log,
-            "experiments": experiments, "verdicts": verdicts, "gaps": gaps}  # fmt: skip
+    job = EditionJob(build, labs, formats, meta, samples, test_images, paths, comparisons, log,
+                     experiments, verdicts, gaps)  # fmt: skip
     if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # The editions are independent and WeasyPrint is single-threaded: one core each.
-        # Forked workers inherit _JOB, so nothing large is pickled.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(langs), mp_context=context) as pool:
-            results = list(pool.map(_render_edition, langs))
+        results = _forked_editions(job, langs)
     else:
-        results = [_render_edition(lang) for lang in langs]
-    _JOB = None
+        results = [_render_edition(job, lang) for lang in langs]
     if "html" in formats:
         write_site_root(make_env(paths), paths, meta)
     return {
@@ -186,15 +183,25 @@ def render(
     }
 
 
+# The test-set statistics of a lab's detailed runs: the code and the bootstrap's settings.
+STATISTICS_STAGE = cachekey.Stage(
+    "statistics",
+    code=(stats, diagnose, metrics, ctx.comparison, ctx.typical_run),
+    params={"resamples": stats.N_RESAMPLES, "bootstrap_seed": stats.BOOTSTRAP_SEED,
+            "alpha": stats.ALPHA},
+)  # fmt: skip
+
+
 def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
     """A lab's test-set statistics of its detailed runs (intervals, paired test). Reused while
     the predictions, the statistics code and the bootstrap's settings are unchanged."""
-    digests = [run.record.get("files", {}).get("predictions.npz")
-               for runs in lab.repeats.values() for run in runs]  # fmt: skip
-    code = fingerprint.code_digest(stats, diagnose, metrics, ctx.comparison, ctx.typical_run)
-    settings = [stats.N_RESAMPLES, stats.BOOTSTRAP_SEED, stats.ALPHA]
-    key = hashlib.sha256(json.dumps([lab.name, digests, code, settings]).encode()).hexdigest()
-    path = cache_dir / f"{key}.json"
+    predictions = {
+        f"{kind} {position}": run.record.get("files", {}).get(runfiles.PREDICTIONS)
+        for kind, runs in lab.repeats.items()
+        for position, run in enumerate(runs)
+    }
+    deps = cachekey.dependencies(STATISTICS_STAGE, {"lab": lab.name}, predictions)
+    path = cache_dir / f"{cachekey.key(deps)}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
     result = {"first_seed": ctx.comparison(lab)}
@@ -202,18 +209,69 @@ def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
     return result
 
 
-_JOB: dict | None = None  # what _render_edition works on (set by render before forking)
+@dataclass(frozen=True)
+class EditionJob:
+    """What every edition is rendered from."""
+
+    build: Path
+    labs: list
+    formats: list[str]
+    meta: dict
+    samples: dict
+    test_images: object
+    paths: Paths
+    comparisons: dict
+    log: Callable
+    experiments: dict | None
+    verdicts: dict | None
+    gaps: dict | None
 
 
-def _render_edition(lang: str) -> dict:
-    job = _JOB
-    build, paths, formats, log = job["build"], job["paths"], job["formats"], job["log"]
+def _forked_editions(job: EditionJob, langs: list[str]) -> list[dict]:
+    """One forked process per edition. The job reaches each child through the fork, so nothing
+    large is pickled; each child sends back its timings, or its error."""
+    context = multiprocessing.get_context("fork")
+    children = []
+    for lang in langs:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_send_edition, args=(job, lang, sender))
+        child.start()
+        sender.close()
+        children.append((lang, child, receiver))
+    results = []
+    for lang, child, receiver in children:
+        try:
+            outcome = receiver.recv()
+        except EOFError:
+            outcome = None
+        child.join()
+        if outcome is None:
+            outcome = RuntimeError(
+                f"the {lang} edition's process died (exit code {child.exitcode})"
+            )
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results.append(outcome)
+    return results
+
+
+def _send_edition(job: EditionJob, lang: str, sender) -> None:
+    try:
+        sender.send(_render_edition(job, lang))
+    except NnlabError as exc:  # the user's input: one line, as in the parent
+        sender.send(exc)
+    except BaseException:  # a bug: its traceback travels with it
+        sender.send(RuntimeError(f"rendering the {lang} edition failed:\n{traceback.format_exc()}"))
+
+
+def _render_edition(job: EditionJob, lang: str) -> dict:
+    build, paths, formats, log = job.build, job.paths, job.formats, job.log
     env = make_env(paths)
     timings = {}
     started = time.perf_counter()
     values, store = edition_context(
-        lang, job["labs"], paths, job["samples"], job["test_images"], job["meta"],
-        job["comparisons"], job["experiments"], job["verdicts"], job["gaps"],
+        lang, job.labs, paths, job.samples, job.test_images, job.meta, job.comparisons,
+        job.experiments, job.verdicts, job.gaps,
     )  # fmt: skip
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:

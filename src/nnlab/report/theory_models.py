@@ -8,14 +8,15 @@ import math
 
 import numpy as np
 
+from nnlab.config import TRAIN_EVALUATION_CAP
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import CELLS, UPDATES
-from nnlab.experiments.train import GRADIENTS, TRAIN_EVALUATION_CAP
 from nnlab.report import context as ctx
 from nnlab.report import findings
 from nnlab.report.assets import FigureStore
 from nnlab.report.exhibit import Exhibit, inputs, listed, spread, two_ways
+from nnlab.runfiles import GRADIENTS
 
 # A fitted-set accuracy this far below the smallest set's: the larger set was not memorised.
 UNMEMORISED = 0.01
@@ -223,7 +224,7 @@ def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
     norms = {}
     for runs in trials.values():
         with np.load(runs[0].folder / GRADIENTS) as saved:
-            cell = next(k for k, _ in runs[0].record["inputs"]["spec"]["layers"] if k in CELLS)
+            cell = next(k for k, _ in runs[0].spec["layers"] if k in CELLS)
             norms[cell] = saved["norms"]
             reviews = len(saved["reviews"])
     decay = {cell: lessons.gradient_decay(values) for cell, values in norms.items()}
@@ -251,7 +252,7 @@ def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
     figures = two_ways(
         store, "gradients", inputs(trials), lambda narrow: charts.gradients(norms, t, narrow)
     )
-    layers = next(iter(trials.values()))[0].record["inputs"]["spec"]["layers"]
+    layers = next(iter(trials.values()))[0].spec["layers"]
     recurrent = [args["units"] for kind, args in layers if kind in CELLS]
     values = {
         "note": None if gated else "exp:grad:no-gates-note",

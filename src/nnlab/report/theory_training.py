@@ -21,7 +21,10 @@ def batch_size(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:
         row["batch_size"]: [run.history for run in runs]
         for row, runs in zip(
             rows,
-            sorted(trials.values(), key=lambda r: r[0].record["inputs"]["settings"]["batch_size"]),
+            sorted(
+                trials.values(),
+                key=lambda r: r[0].settings["batch_size"],
+            ),
             strict=True,
         )
     }
@@ -195,7 +198,7 @@ def constant_baseline(boston: ctx.Lab, y_train) -> dict:
     test districts: how hard each split is on its own, whatever the model."""
     run = boston.runs["cnn"]
     targets = np.asarray(y_train, dtype=float)[: run.record["n_train"]]
-    settings = config.TrainSettings(**run.record["inputs"]["settings"])
+    settings = config.TrainSettings(**run.settings)
     n_fit = config.split_sizes(len(targets), settings)["n_fit"]
     mean = float(targets[:n_fit].mean())
     validation, test = targets[n_fit:], np.asarray(run.y_true, dtype=float)

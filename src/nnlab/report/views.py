@@ -143,7 +143,7 @@ def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
 
 
 def learning_rate(run: RunResult) -> float:
-    return run.record["inputs"]["settings"]["learning_rate"]
+    return run.settings["learning_rate"]
 
 
 DETAILS: dict[str, Callable] = {"mnist": _mnist, "imdb": _imdb, "boston": _boston}

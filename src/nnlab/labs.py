@@ -1,0 +1,106 @@
+"""The lab registry: one entry per dataset, and the only place that lists the three labs.
+
+Everything that differs between labs is read from here: the data module, the notebook's
+settings, the preprocessing (and so the runs' key), the class names, the charts' metrics, the
+report's samples and details, the cost figures. Adding a dataset is a data module, an entry
+here, its model specs (models.py), templates, prose and catalog entries (README, "Adding a
+dataset").
+
+Needs no TensorFlow; the report-side callables are named as "module:function" and imported
+when used, so this module imports no rendering code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nnlab import preprocess
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    task: str  # "classification" or "regression"
+    data_module: str  # nnlab.data.<name>: ARCHIVE, from_archive, CONVERTER_VERSION
+    notebook: dict  # the notebook's training settings (config.TrainSettings' fields)
+    seeds: int  # seeds per model by default
+    full_sizes: tuple[int, int]  # (training, test) examples of the full data set
+    prepare: Callable  # (dataset, train_limit, test_limit) -> preprocess.Prepared
+    preprocessing: tuple  # `prepare` and the helpers it calls: this lab's runs' key
+    class_names: tuple[str, ...] = ()  # classifiers; translated where `translate_classes`
+    translate_classes: bool = False
+    seed_bar_metrics: tuple[str, ...] = ()  # the per-seed bar chart, left to right
+    samples: str = ""  # "module:function" writing the report's extract of the data
+    details: str = ""  # "module:function" building the detailed section's view
+
+    @property
+    def classifier(self) -> bool:
+        return self.task == "classification"
+
+
+def resolve(path: str) -> Callable:
+    """The function a "module:function" name refers to."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+_LABEL_ERRORS = ("label_mse", "label_mae", "label_rmse")
+
+LABS: dict[str, Lab] = {
+    lab.name: lab
+    for lab in (
+        Lab(
+            "mnist",
+            "classification",
+            "nnlab.data.mnist",
+            {"epochs": 5, "batch_size": 64, "validation_split": 0.1, "patience": None},
+            seeds=3,
+            full_sizes=(60_000, 10_000),
+            prepare=preprocess.prepare_mnist,
+            preprocessing=(preprocess.prepare_mnist, preprocess._limited, preprocess.mnist_images),
+            class_names=tuple(str(digit) for digit in range(10)),
+            seed_bar_metrics=_LABEL_ERRORS,
+            details="nnlab.report.views:mnist_details",
+        ),
+        Lab(
+            "imdb",
+            "classification",
+            "nnlab.data.imdb",
+            {"epochs": 5, "batch_size": 128, "validation_split": 0.1, "patience": 2},
+            seeds=3,
+            full_sizes=(25_000, 25_000),
+            prepare=preprocess.prepare_imdb,
+            preprocessing=(preprocess.prepare_imdb, preprocess._limited, preprocess.imdb_sequences),
+            class_names=("neg", "pos"),
+            translate_classes=True,
+            seed_bar_metrics=(*_LABEL_ERRORS, "accuracy"),
+            details="nnlab.report.views:imdb_details",
+        ),
+        Lab(
+            "boston",
+            "regression",
+            "nnlab.data.boston",
+            {"epochs": 50, "batch_size": 32, "validation_split": 0.1, "patience": 5},
+            # A Boston run costs about 10 s, so its two models get enough seeds for a t-test
+            # over seeds to have power.
+            seeds=10,
+            full_sizes=(404, 102),
+            prepare=preprocess.prepare_boston,
+            preprocessing=(
+                preprocess.prepare_boston,
+                preprocess._limited,
+                preprocess.fit_scaler,
+                preprocess.boston_features,
+            ),  # fmt: skip
+            seed_bar_metrics=("mse", "mae", "rmse"),
+            details="nnlab.report.views:boston_details",
+        ),
+    )
+}
+NAMES = tuple(LABS)
+
+
+def task_of(dataset: str) -> str:
+    return LABS[dataset].task
