@@ -30,6 +30,10 @@ plt.rcParams.update(
 )
 COLORS = {"cnn": "#1f77b4", "rnn": "#d62728"}
 LEGEND_FONT = 9  # >= 8 pt at the figure's natural size: still legible scaled to a phone
+# A phone's chart: this wide (inches), so a 390 px screen shows it at about 0.77 of its size,
+# and its smallest text this big (points), so it is drawn at 9 px or more there.
+PHONE_WIDTH = 4.8
+PHONE_FONT = 9
 # A bar holds its value's label inside its top when it is at least this share of the axis tall.
 BAR_LABEL_ROOM = 0.12
 
@@ -80,7 +84,7 @@ def panels(count: int, width: float, height: float, stacked: bool, **options):
     """`count` panels side by side in a `width` × `height` figure, or stacked one above the
     other for a phone's narrow screen (each panel then as wide as the screen allows)."""
     if stacked:
-        return plt.subplots(count, 1, figsize=(min(width, 4.8), height * count * 0.95),
+        return plt.subplots(count, 1, figsize=(min(width, PHONE_WIDTH), height * count * 0.95),
                             layout="constrained", **options)  # fmt: skip
     return plt.subplots(1, count, figsize=(width, height), layout="constrained", **options)
 
@@ -92,14 +96,17 @@ def to_svg(fig) -> str:
     return buffer.getvalue()
 
 
-def digit_grid(images: np.ndarray, labels: np.ndarray, t) -> str:
-    count = min(len(images), 16)  # two rows: what the digits look like, not a gallery
-    fig, axes = plt.subplots(2, 8, figsize=(8, 2.3))
+def digit_grid(images: np.ndarray, labels: np.ndarray, t, narrow=False) -> str:
+    """The first 16 digits with their labels: two rows of eight, or for a phone (`narrow`)
+    four rows of four."""
+    count = min(len(images), 16)  # what the digits look like, not a gallery
+    rows, columns = (4, 4) if narrow else (2, 8)
+    fig, axes = plt.subplots(rows, columns, figsize=(PHONE_WIDTH, 5.4) if narrow else (8, 2.3))
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < count:
             ax.imshow(images[i], cmap="gray_r")
-            ax.set_title(f"{t('label')}: {labels[i]}", fontsize=8)
+            ax.set_title(f"{t('label')}: {labels[i]}", fontsize=PHONE_FONT if narrow else 8)
     return to_svg(fig)
 
 
@@ -134,12 +141,15 @@ def learning_curves(histories: dict, metric: str, best_epochs: dict, t, stacked=
     return to_svg(fig)
 
 
-def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], title: str, t) -> str:
+def side_by_side_bars(
+    names: list[str], scores: dict[str, list[list[float]]], title: str, t, narrow=False
+) -> str:
     """The notebook's comparison chart: one bar per metric and model at the mean over seeds,
-    each seed's own value as a dot (`scores`: kind -> per metric, the values of every seed)."""
+    each seed's own value as a dot (`scores`: kind -> per metric, the values of every seed);
+    `narrow`: as wide as a phone shows it, its value labels larger."""
     x = np.arange(len(names))
     width = 0.38
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(PHONE_WIDTH if narrow else 6.4, 3.6), layout="constrained")
     bars = []
     for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
         means = [float(np.mean(values)) for values in per_metric]
@@ -161,7 +171,7 @@ def side_by_side_bars(names: list[str], scores: dict[str, list[list[float]]], ti
         inside = mean - low > BAR_LABEL_ROOM * (high - low)
         ax.annotate(t.num(mean, 3), (position, mean), xytext=(0, -3 if inside else 3),
                     textcoords="offset points", ha="center", va="top" if inside else "bottom",
-                    fontsize=8, zorder=4,
+                    fontsize=PHONE_FONT if narrow else 8, zorder=4,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.85})  # fmt: skip
     return to_svg(fig)
@@ -178,8 +188,9 @@ def confusion_matrices(
         ax.grid(False)
         for (row, col), value in np.ndenumerate(matrix):
             dark = value > matrix.max() / 2
-            ax.text(col, row, t.num(int(value)), ha="center", va="center", fontsize=8 if many
-                    else 10, color="white" if dark else "black")  # fmt: skip
+            size = (PHONE_FONT if stacked else 8) if many else 10
+            ax.text(col, row, t.num(int(value)), ha="center", va="center", fontsize=size,
+                    color="white" if dark else "black")  # fmt: skip
         ticks = np.arange(len(class_names))
         ax.set_xticks(ticks, class_names)
         ax.set_yticks(ticks, class_names)
@@ -214,10 +225,11 @@ def regression_diagnostics(
 
 
 def interval_chart(rows: list[tuple[str, str, float, float, float]], title: str, t) -> str:
-    """Point estimates with 95% intervals: rows of (metric label, kind, value, low, high)."""
+    """Point estimates with 95% intervals: rows of (metric label, kind, value, low, high). Two
+    panels fit a phone's width, so one drawing serves the site at every width."""
     labels = list(dict.fromkeys(row[0] for row in rows))
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 2.8), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(1, len(labels), figsize=(PHONE_WIDTH / 2 * len(labels), 2.8),
+                             squeeze=False, layout="constrained")  # fmt: skip
     for ax, label in zip(axes[0], labels, strict=True):
         items = [row for row in rows if row[0] == label]
         for position, (_, kind, value, low, high) in enumerate(items):
@@ -243,15 +255,17 @@ def equation(latex: str) -> str:
         return to_svg(fig)
 
 
-def digit_gallery(images: np.ndarray, captions: list[str]) -> str:
-    columns = 6
+def digit_gallery(images: np.ndarray, captions: list[str], narrow=False) -> str:
+    """Digits with their captions, six to a row, or for a phone (`narrow`) four."""
+    columns = 4 if narrow else 6
     rows = max(1, int(np.ceil(len(images) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(7.5, 1.9 * rows), squeeze=False)
+    width = PHONE_WIDTH if narrow else 7.5
+    fig, axes = plt.subplots(rows, columns, figsize=(width, 1.9 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             ax.imshow(images[i], cmap="gray_r")
-            ax.set_title(captions[i], fontsize=9, linespacing=1.1)
+            ax.set_title(captions[i], fontsize=PHONE_FONT, linespacing=1.1)
     return to_svg(fig)
 
 

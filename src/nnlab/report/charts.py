@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import figures, metrics
+from nnlab import figures, labs, metrics
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 
-CLASS_NAMES = {"mnist": [str(d) for d in range(10)], "imdb": ["neg", "pos"]}
-SEED_BAR_METRICS = {"mnist": ("label_mse", "label_mae", "label_rmse"),
-                    "imdb": ("label_mse", "label_mae", "label_rmse", "accuracy"),
-                    "boston": ("mse", "mae", "rmse")}  # fmt: skip
 
-
-def _two_ways(out: dict, store: FigureStore, lab: str, chart: str, key, draw) -> None:
-    """A two-panel chart side by side (`out[chart]`) and stacked for phones
-    (`out[chart + "-phone"]`); `draw(stacked)` returns the SVG."""
-    out[chart] = store.get(f"{lab}-{chart}", key, lambda: draw(False))
-    out[f"{chart}-phone"] = store.get(f"{lab}-{chart}-phone", key, lambda: draw(True))
+def _two_ways(out: dict, store: FigureStore, lab: str, chart: str, key, draw, file=None) -> None:
+    """A chart as wide as the text (`out[chart]`) and drawn for a phone's width
+    (`out[chart + "-phone"]`: two panels stacked, a grid in fewer columns, larger labels);
+    `draw(phone)` returns the SVG, saved as `file` (default "<lab>-<chart>")."""
+    file = file or f"{lab}-{chart}"
+    out[chart] = store.get(file, key, lambda: draw(False))
+    out[f"{chart}-phone"] = store.get(f"{file}-phone", key, lambda: draw(True))
 
 
 def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str, str]:
-    """Every chart of one lab, as relative URLs; two-panel charts also as "<name>-phone"."""
+    """Every chart of one lab, as relative URLs; those too wide for a phone also as
+    "<name>-phone"."""
     runs = lab.runs
     inputs = {
         kind: [run.record.get("files") for run in seeds] for kind, seeds in lab.repeats.items()
@@ -30,10 +28,9 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
     out = {}
     if lab.name == "mnist" and "mnist" in samples:
         digits = samples["mnist"]
-        out["samples"] = store.get(
-            "mnist-samples", digits["labels"].tolist(),
-            lambda: figures.digit_grid(digits["images"], digits["labels"], t),
-        )  # fmt: skip
+        _two_ways(out, store, "mnist", "samples", digits["labels"].tolist(),
+                  lambda narrow: figures.digit_grid(digits["images"], digits["labels"], t,
+                                                    narrow))  # fmt: skip
     if all(run.history for run in runs.values()):
         metric = metrics.main_metric(lab.task)
         histories = {k: [r.history for r in seeds if r.history] for k, seeds in lab.repeats.items()}
@@ -43,18 +40,18 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
                                                           stacked))  # fmt: skip
     if not lab.complete:
         return out
-    names = SEED_BAR_METRICS[lab.name]
+    names = labs.LABS[lab.name].seed_bar_metrics
     scored = {kind: ctx.scored(lab, kind) for kind in ctx.KINDS}
-    out["bars"] = store.get(
-        f"{lab.name}-seed-bars", inputs,
-        lambda: figures.side_by_side_bars(
-            [t(f"bar:{n}") for n in names],
-            {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in scored.items()},
-            t(f"bars-title:{lab.name}"), t),
-    )  # fmt: skip
+    values = {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in scored.items()}
+    _two_ways(out, store, lab.name, "bars", inputs,
+              lambda narrow: figures.side_by_side_bars(
+                  [t(f"bar:{n}") for n in names], values, t(f"bars-title:{lab.name}"), t,
+                  narrow),
+              file=f"{lab.name}-seed-bars")  # fmt: skip
     if lab.task == "classification":
         matrices = {k: r.metrics["confusion_matrix"] for k, r in runs.items()}
-        classes = [t(c) if lab.name == "imdb" else c for c in CLASS_NAMES[lab.name]]
+        entry = labs.LABS[lab.name]
+        classes = [t(c) if entry.translate_classes else c for c in entry.class_names]
         _two_ways(out, store, lab.name, "confusion", inputs,
                   lambda stacked: figures.confusion_matrices(matrices, classes, t,
                                                              stacked))  # fmt: skip
@@ -82,27 +79,23 @@ def _stack(test_images: dict, items: list[dict]):
 
 
 def mnist_gallery_figures(wrong: dict, store, t, test_images: dict) -> dict[str, str]:
-    """Misclassified and disputed digits; `wrong` from ctx.misclassified_digits, `test_images`
-    the gallery's images by test index."""
+    """Misclassified and disputed digits, each gallery also as "<name>-phone" (fewer columns);
+    `wrong` from ctx.misclassified_digits, `test_images` the gallery's images by test index."""
     out = {}
     for kind in ctx.KINDS:
         items = wrong[kind]
-        out[f"wrong-{kind}"] = store.get(
-            f"mnist-wrong-{kind}", items,
-            lambda items=items: figures.digit_gallery(
-                _stack(test_images, items),
-                [t("gallery-caption", true=i["true"], pred=i["pred"],
-                   conf=t.pct(i["confidence"], 0)) for i in items]),
-        )  # fmt: skip
+        _two_ways(out, store, "mnist", f"wrong-{kind}", items,
+                  lambda narrow, items=items: figures.digit_gallery(
+                      _stack(test_images, items),
+                      [t("gallery-caption", true=i["true"], pred=i["pred"],
+                         conf=t.pct(i["confidence"], 0)) for i in items], narrow))  # fmt: skip
     items = wrong["disagree"]
     if items:
-        out["disagree"] = store.get(
-            "mnist-disagree", items,
-            lambda: figures.digit_gallery(
-                _stack(test_images, items),
-                [t("disagree-caption", true=i["true"], cnn=i["cnn"], rnn=i["rnn"])
-                 for i in items]),
-        )  # fmt: skip
+        _two_ways(out, store, "mnist", "disagree", items,
+                  lambda narrow: figures.digit_gallery(
+                      _stack(test_images, items),
+                      [t("disagree-caption", true=i["true"], cnn=i["cnn"], rnn=i["rnn"])
+                       for i in items], narrow))  # fmt: skip
     return out
 
 
