@@ -2,9 +2,9 @@
 
 Everything that differs between labs is read from here: the data module, the notebook's
 settings, the preprocessing (and so the runs' key), the class names, the charts' metrics, the
-report's samples and details, the cost figures. Adding a dataset is a data module, an entry
-here, its model specs (models.py), templates, prose and catalog entries (README, "Adding a
-dataset").
+detailed section's builder, the data sets' sizes (what a subset costs). Adding a dataset is a
+data module, an entry here, its model specs (models.py), templates, prose and catalog entries
+(README, "Adding a dataset").
 
 Needs no TensorFlow; the report-side callables are named as "module:function" and imported
 when used, so this module imports no rendering code.
@@ -32,7 +32,6 @@ class Lab:
     class_names: tuple[str, ...] = ()  # classifiers; translated where `translate_classes`
     translate_classes: bool = False
     seed_bar_metrics: tuple[str, ...] = ()  # the per-seed bar chart, left to right
-    samples: str = ""  # "module:function" writing the report's extract of the data
     details: str = ""  # "module:function" building the detailed section's view
 
     @property

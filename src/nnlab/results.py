@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import handmade, inference, labs, metrics, runfiles, runs
+from nnlab import handmade, inference, metrics, runfiles, runs
+from nnlab import labs as registry
 from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.runfiles import GRADIENTS, read_history
@@ -54,7 +55,7 @@ def read_run(folder: Path, name: str, record: dict) -> RunResult:
     if (folder / runfiles.PREDICTIONS).exists():
         with np.load(folder / runfiles.PREDICTIONS, allow_pickle=False) as npz:
             y_true, outputs = npz["y_true"], npz["outputs"]
-        scores = metrics.for_task(labs.task_of(record["dataset"]), y_true, outputs)
+        scores = metrics.for_task(registry.task_of(record["dataset"]), y_true, outputs)
     boston = record["dataset"] == "boston"
     prices = handmade.read(folder, record) if boston else None
     measured = inference.read(folder, record) if boston else None

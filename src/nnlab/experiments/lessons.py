@@ -10,7 +10,8 @@ import statistics
 
 import numpy as np
 
-from nnlab import labs, metrics
+from nnlab import labs as registry
+from nnlab import metrics
 from nnlab.experiments.design import PATIENCE
 from nnlab.stats import seed_summary
 
@@ -60,7 +61,7 @@ def turn_up(history: dict) -> dict:
 
 def score(run) -> float:
     """A run's main test metric (the report's: accuracy, or MAE for Boston)."""
-    return float(run.metrics[metrics.main_metric(labs.task_of(run.record["dataset"]))])
+    return float(run.metrics[metrics.main_metric(registry.task_of(run.record["dataset"]))])
 
 
 def batch_sizes(trials: dict[str, list]) -> list[dict]:
@@ -189,7 +190,7 @@ def main_validation_score(run, key: str) -> float | None:
 def validation_vs_test(lab_name: str, repeats: dict[str, list]) -> dict | None:
     """Every scored seed's validation and test score, the mean difference, and whether the
     seed a student would keep by its validation score was also the best on the test set."""
-    task = labs.task_of(lab_name)
+    task = registry.task_of(lab_name)
     key = metrics.main_metric(task)
     higher_better = task == "classification"
     points = []

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab import config, diagnose, labs, metrics, provenance, stats, verdicts
+from nnlab import config, diagnose, metrics, provenance, stats, verdicts
+from nnlab import labs as registry
 from nnlab.data import archives
 from nnlab.data.boston import HANDMADE_HOUSES, NOTEBOOK_HANDMADE_PRICES_USD, PRICE_CAP
 from nnlab.results import RunResult
 
-LABS = ("mnist", "imdb", "boston")
+LABS = registry.NAMES
 KINDS = ("cnn", "rnn")
 # Metrics shown per task: (key, higher is better, digits, shown as percent).
 CLASSIFIER_ROWS = (
@@ -45,7 +46,7 @@ class Lab:
 
     @property
     def task(self) -> str:
-        return labs.task_of(self.name)
+        return registry.task_of(self.name)
 
     @property
     def complete(self) -> bool:
@@ -75,7 +76,7 @@ def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
     labs = []
     for dataset in LABS:
         repeats = {kind: found[f"{dataset}-{kind}"] for kind in KINDS}
-        task = labs.task_of(dataset)
+        task = registry.task_of(dataset)
         detail = {kind: typical_run(task, runs) for kind, runs in repeats.items()}
         labs.append(Lab(dataset, detail, repeats))
     return labs

@@ -14,6 +14,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from nnlab import labs as registry
 from nnlab.errors import NnlabError
 
 EQUATION = re.compile(r"^\s*\$\$(.+?)\$\$\s*$", re.MULTILINE)
@@ -71,7 +72,7 @@ def equation_name(latex: str) -> str:
     return "eq-" + hashlib.sha256(latex.encode()).hexdigest()[:16] + ".svg"
 
 
-NOTE_NAMES = ("mnist", "imdb", "boston", "conclusion")  # a lab chapter's, and the conclusion's
+NOTE_NAMES = (*registry.NAMES, "conclusion")  # a lab chapter's, and the conclusion's
 
 
 def render_notes(notes_dir: Path, lang: str) -> dict[str, Markup]:

@@ -2,7 +2,7 @@
 
 context.py computes from the runs; charts.py draws; this module gathers both into the values
 the templates read (templates/lab/*.html), so rendering only renders. What only one lab shows
-lives in its own details class, built by that lab's function in DETAILS.
+lives in its own details class, built by the function its registry entry names (labs.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from nnlab import labs as registry
 from nnlab import metrics, samples
 from nnlab.data import boston
 from nnlab.models import IMDB_MAXLEN, IMDB_VOCAB, SPECS
@@ -84,7 +85,7 @@ class Edition:
     cite: Callable  # references.References.cite
 
 
-def _mnist(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails | None:
+def mnist_details(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails | None:
     if not lab.complete:
         return None
     wrong = ctx.misclassified_digits(lab)
@@ -95,7 +96,7 @@ def _mnist(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails | None
     return MnistDetails(wrong["disagree_count"])
 
 
-def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
+def imdb_details(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
     extracts = edition.samples.get("imdb", {})
     texts = extracts.get("test", {})
     wrong = {}
@@ -122,7 +123,7 @@ def _imdb(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
     return ImdbDetails(train, wrong)
 
 
-def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
+def boston_details(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
     houses = edition.samples.get("boston")
     priced = ctx.handmade_houses(lab) if lab.complete else None
     if priced:
@@ -144,9 +145,6 @@ def _boston(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
 
 def learning_rate(run: RunResult) -> float:
     return run.settings["learning_rate"]
-
-
-DETAILS: dict[str, Callable] = {"mnist": _mnist, "imdb": _imdb, "boston": _boston}
 
 
 def lab_view(
@@ -190,7 +188,7 @@ def lab_view(
             kind: listings.layer_count(SPECS[run.name]) for kind, run in lab.runs.items()
         },  # fmt: skip
     )
-    view.details = DETAILS[lab.name](lab, view, edition)
+    view.details = registry.resolve(registry.LABS[lab.name].details)(lab, view, edition)
     view.discussion["training"] = findings.training_setup(
         edition.t, lab.name, lab.runs, edition.cite
     )
