@@ -33,10 +33,13 @@ class Lab:
     translate_classes: bool = False
     seed_bar_metrics: tuple[str, ...] = ()  # the per-seed bar chart, left to right
     details: str = ""  # "module:function" building the detailed section's view
+    samples: str = ""  # "module:function": the extract of the data the report shows
+    gallery: str = ""  # "module:function": the test items its galleries show (from the runs)
 
     @property
-    def classifier(self) -> bool:
-        return self.task == "classification"
+    def binary(self) -> bool:
+        """A two-class classifier, whose mistakes are false positives and negatives."""
+        return len(self.class_names) == 2
 
 
 def resolve(path: str) -> Callable:
@@ -62,6 +65,8 @@ LABS: dict[str, Lab] = {
             class_names=tuple(str(digit) for digit in range(10)),
             seed_bar_metrics=_LABEL_ERRORS,
             details="nnlab.report.views:mnist_details",
+            samples="nnlab.samples:mnist_samples",
+            gallery="nnlab.report.context:digit_indices",
         ),
         Lab(
             "imdb",
@@ -76,6 +81,8 @@ LABS: dict[str, Lab] = {
             translate_classes=True,
             seed_bar_metrics=(*_LABEL_ERRORS, "accuracy"),
             details="nnlab.report.views:imdb_details",
+            samples="nnlab.samples:imdb_samples",
+            gallery="nnlab.report.context:review_indices",
         ),
         Lab(
             "boston",
@@ -95,6 +102,7 @@ LABS: dict[str, Lab] = {
             ),  # fmt: skip
             seed_bar_metrics=("mse", "mae", "rmse"),
             details="nnlab.report.views:boston_details",
+            samples="nnlab.samples:boston_samples",
         ),
     )
 }

@@ -3,6 +3,7 @@ the nnlab cache, Keras's own download (when reachable), or the pinned registry a
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 from dataclasses import dataclass, field
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.data import archives, boston, cache, imdb, mnist
+from nnlab import labs as registry
+from nnlab.data import archives, cache
 from nnlab.errors import NnlabError
 
-DATASETS = ("mnist", "imdb", "boston")
-# Each dataset's module: from_archive and CONVERTER_VERSION.
-_MODULES = {"mnist": mnist, "imdb": imdb, "boston": boston}
+DATASETS = registry.NAMES
+# Each dataset's module (labs.Lab.data_module): from_archive, from_keras, CONVERTER_VERSION,
+# and `unpack` where its cached arrays are not Keras's own (IMDB's ragged reviews).
+_MODULES = {name: importlib.import_module(lab.data_module) for name, lab in registry.LABS.items()}
 _KERAS_HOST = ("storage.googleapis.com", 443)
 
 
@@ -74,7 +77,8 @@ def cached_checksum(name: str, root: Path | None = None) -> str | None:
 def _fetch(name: str, root: Path, log) -> tuple[dict, dict]:
     if _keras_reachable():
         log(f"{name}: downloading through keras.datasets")
-        arrays, meta = _from_keras(name)
+        arrays = _MODULES[name].from_keras()  # pragma: no cover - needs the internet
+        meta = {"source": f"keras.datasets.{name}", "archive_sha256": "verified by keras get_file"}
     else:
         archive = archives.ARCHIVES[name]
         log(f"{name}: fetching {archive.label}")
@@ -101,35 +105,11 @@ def _keras_reachable() -> bool:
     return True
 
 
-def _from_keras(name: str) -> tuple[dict, dict]:  # pragma: no cover - needs the internet
-    from keras import datasets
-
-    meta = {"source": f"keras.datasets.{name}", "archive_sha256": "verified by keras get_file"}
-    if name == "imdb":
-        (x_train, y_train), (x_test, y_test) = datasets.imdb.load_data(num_words=imdb.NUM_WORDS)
-        index = datasets.imdb.get_word_index()
-        vocabulary = [word for word, _ in sorted(index.items(), key=lambda item: item[1])]
-        arrays = {"y_train": y_train, "y_test": y_test}
-        arrays["x_train_flat"], arrays["x_train_offsets"] = imdb.pack(list(x_train))
-        arrays["x_test_flat"], arrays["x_test_offsets"] = imdb.pack(list(x_test))
-        arrays["vocabulary"] = np.frombuffer("\n".join(vocabulary).encode(), dtype=np.uint8)
-        return arrays, meta
-    module = datasets.mnist if name == "mnist" else datasets.boston_housing
-    (x_train, y_train), (x_test, y_test) = module.load_data()
-    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}, meta
-
-
 def _as_dataset(name: str, arrays: dict, meta: dict) -> Dataset:
-    if name == "imdb":
-        return Dataset(
-            name,
-            imdb.unpack(arrays["x_train_flat"], arrays["x_train_offsets"]),
-            arrays["y_train"],
-            imdb.unpack(arrays["x_test_flat"], arrays["x_test_offsets"]),
-            arrays["y_test"],
-            meta,
-            imdb.vocabulary_from(arrays),
-        )
+    module = _MODULES[name]
+    if hasattr(module, "unpack_arrays"):
+        x_train, y_train, x_test, y_test, vocabulary = module.unpack_arrays(arrays)
+        return Dataset(name, x_train, y_train, x_test, y_test, meta, vocabulary)
     return Dataset(
         name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], meta
     )

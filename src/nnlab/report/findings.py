@@ -11,6 +11,7 @@ import numpy as np
 from markupsafe import Markup
 
 from nnlab import config, diagnose, metrics, runfiles, verdicts
+from nnlab import labs as registry
 from nnlab.data import boston
 from nnlab.experiments import design
 from nnlab.models import IMDB_MAXLEN
@@ -108,7 +109,7 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
         pairs = diagnose.confused_pairs(run.metrics["confusion_matrix"], top=3)
         if not pairs:
             continue
-        if lab.name == "imdb":
+        if registry.LABS[lab.name].binary:
             by = {(p["true"], p["predicted"]): p["count"] for p in pairs}
             out.append(t("errors:imdb", model=NAMES[kind], fp=t.num(by.get((0, 1), 0)),
                          fn=t.num(by.get((1, 0), 0))))  # fmt: skip

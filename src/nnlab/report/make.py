@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nnlab import labs as registry
 from nnlab import metrics, pipeline, projectconfig, samples
 from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
@@ -15,29 +16,25 @@ from nnlab.results import load_all, load_experiments, read_run
 VERDICTS = "verdicts.json"  # every comparison the report states, for a grader's script
 
 
-def gallery_indices(labs: list[ctx.Lab]) -> tuple[list[int], list[int]]:
-    by_name = {lab.name: lab for lab in labs}
-    imdb, mnist = [], []
-    if by_name["imdb"].complete:
-        imdb = ctx.review_indices(by_name["imdb"])
-    if by_name["mnist"].complete:
-        wrong = ctx.misclassified_digits(by_name["mnist"])
-        mnist = sorted(
-            {i["index"] for kind in ctx.KINDS for i in wrong[kind]}
-            | {i["index"] for i in wrong["disagree"]}
-        )
-    return imdb, mnist
+def gallery_indices(labs: list[ctx.Lab]) -> dict[str, list[int]]:
+    """The test items each lab's galleries show (labs.Lab.gallery), by lab name."""
+    wanted = {}
+    for lab in labs:
+        entry = registry.LABS[lab.name]
+        if lab.complete and entry.gallery:
+            wanted[lab.name] = registry.resolve(entry.gallery)(lab)
+    return wanted
 
 
 def _samples_for(build: Path, source: str, labs: list[ctx.Lab], log) -> dict:
     """The data extracts the report shows, from the same source as the runs."""
-    imdb, mnist = gallery_indices(labs)
+    wanted = gallery_indices(labs)
     if source == "frozen":
         return samples.load(samples.FROZEN)
     found = samples.load(build / "samples")
     data_cached = all(cache.read_meta(name, cache.data_dir()) for name in ctx.LABS)
-    if not samples.covers(found, imdb, mnist) and data_cached:
-        found = samples.load(samples.export(build, imdb, mnist, log=log))
+    if not samples.covers(found, wanted) and data_cached:
+        found = samples.load(samples.export(build, wanted, log=log))
     return found
 
 

@@ -97,7 +97,7 @@ def mnist_details(lab: ctx.Lab, view: LabView, edition: Edition) -> MnistDetails
 
 
 def imdb_details(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
-    extracts = edition.samples.get("imdb", {})
+    extracts = edition.samples.get(lab.name, {})
     texts = extracts.get("test", {})
     wrong = {}
     if lab.complete:
@@ -124,7 +124,7 @@ def imdb_details(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
 
 
 def boston_details(lab: ctx.Lab, view: LabView, edition: Edition) -> BostonDetails:
-    houses = edition.samples.get("boston")
+    houses = edition.samples.get(lab.name)
     priced = ctx.handmade_houses(lab) if lab.complete else None
     if priced:
         ranges = findings.training_ranges(lab.runs["cnn"])
