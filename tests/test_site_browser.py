@@ -1,6 +1,9 @@
 """The site in headless Chromium at a desktop width and a phone width: pages load, every image
 decodes, no console errors, no serious accessibility violation (axe-core), and nothing widens
-the page: wide tables scroll inside their wrapper, and no column shrinks to a word a line.
+the page: wide tables scroll inside their wrapper, and no column shrinks to a word a line. A
+scrolling table keeps its caption and its first column in view, and on a phone its key columns
+(the summary's test metric, an architecture's parameters) start on screen; a phone draws no
+chart's text under 9 px.
 
 tests/browser/axe.mjs drives Debian's Chromium through playwright-core (npm, installed by
 `make setup` from package-lock.json) with a real viewport of the given CSS width. Chromium's
@@ -27,8 +30,10 @@ CHROMIUM = next(
 )  # fmt: skip
 NODE = shutil.which("node")
 PAGES = ["index.html", "vi/index.html", "en/index.html"]
-WIDTHS = [1280, 390]
+PHONE = 390
+WIDTHS = [1280, PHONE]
 BLOCKING = {"serious", "critical"}  # axe impacts that fail the test (minor/moderate: reported)
+MIN_CHART_TEXT = 9  # px: the smallest chart text a phone may draw (font size × the image's scale)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +85,25 @@ def test_wide_tables_scroll_in_their_wrapper(browser, page, width):
 @cases()
 def test_no_column_squeezed_to_a_word_a_line(browser, page, width):
     assert browser[page, width]["squeezed"] == []
+
+
+@cases()
+def test_scrolling_tables_keep_their_caption_and_first_column_in_view(browser, page, width):
+    """Inside its scrolling box a table's caption is never cut mid-word and its first column is
+    whole, scrolled to the start and, for a column of row headers, to the end; the cells marked
+    `key` are whole at the start (tests/browser/axe.mjs, `clipped`)."""
+    assert browser[page, width]["clipped"] == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_phone_draws_no_chart_text_under_9px(browser, lang):
+    """Each SVG chart's smallest text, its font size through the file's transforms times the
+    width the page shows the image at over its natural width: a phone gets a chart drawn for
+    its width (<picture>) or one that fits."""
+    charts = browser[f"{lang}/index.html", PHONE]["charts"]
+    assert len(charts) >= 10, "the charts were not measured"
+    small = [c for c in charts if c["smallest"] < MIN_CHART_TEXT]
+    assert small == [], json.dumps(small, indent=1, ensure_ascii=False)
 
 
 @cases()

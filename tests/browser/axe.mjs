@@ -7,8 +7,10 @@
 //
 // For each page and width: axe violations (id, impact, node count, first target), the page's
 // scrollWidth against the viewport, each <table>'s right edge and whether a scrolling box holds
-// it, "squeezed" cells (a column so narrow that its words stack one per line), images that did
-// not decode, and console errors.
+// it, "squeezed" cells (a column so narrow that its words stack one per line), "clipped" parts
+// of a scrolling table (its caption, first column or key columns cut by the box's edge), the
+// smallest text each SVG chart draws at the size the page shows it, images that did not
+// decode, and console errors.
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -36,6 +38,9 @@ const HEIGHTS = { 390: 844 };
 
 // Runs in the page: geometry of the document, its tables and its table cells.
 function measure() {
+  // Folded sections (<details>) are measured open, as a reader who opens them sees them.
+  const folded = [...document.querySelectorAll("details:not([open])")];
+  for (const details of folded) details.open = true;
   const root = document.documentElement;
   const viewport = root.clientWidth; // the layout viewport, without a classic scrollbar
   const scrolls = (el) => {
@@ -66,6 +71,55 @@ function measure() {
     }
     return Math.max(1, count - cell.querySelectorAll("br").length);
   };
+  // A scrolling table's parts a reader must see without scrolling: its caption's text, its
+  // first column and the cells marked as its key ("key": the summary's test metric, an
+  // architecture's parameters), each inside the box's visible width with the box scrolled to
+  // its start; and, where the first column holds the rows' headers, the caption and that
+  // column with the box scrolled to its end too (they stay in view while the rest scrolls).
+  const clipped = [];
+  const textRects = (el) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const out = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) out.push(r);
+    }
+    return out;
+  };
+  const clipping = (table, scroller) => {
+    const headed = [...table.tBodies].some((body) => body.rows[0] && body.rows[0].cells[0] &&
+                                                     body.rows[0].cells[0].tagName === "TH");
+    const firstColumn = [...table.rows].map((row) => row.cells[0]).filter(
+      (cell) => cell && cell.colSpan === 1 && cell.textContent.trim());
+    const saved = scroller.scrollLeft;
+    const ends = [["start", 0]];
+    if (scroller.scrollWidth > scroller.clientWidth + 1) {
+      ends.push(["end", scroller.scrollWidth]);
+    }
+    for (const [at, left] of ends) {
+      scroller.scrollLeft = left;
+      const box = scroller.getBoundingClientRect();
+      const from = box.left + scroller.clientLeft - 1;
+      const to = box.left + scroller.clientLeft + scroller.clientWidth + 1;
+      const inside = (r) => r.left >= from && r.right <= to;
+      const parts = [];
+      if (at === "start" || headed) {
+        if (table.caption) parts.push(["caption", textRects(table.caption), table.caption]);
+        for (const cell of firstColumn) parts.push(["first column", [cell.getBoundingClientRect()], cell]);
+      }
+      if (at === "start") {
+        for (const cell of table.querySelectorAll("th.key, td.key")) {
+          parts.push(["key column", [cell.getBoundingClientRect()], cell]);
+        }
+      }
+      for (const [what, rects, el] of parts) {
+        if (rects.every(inside)) continue;
+        clipped.push({ table: label(table), what, at, text: el.textContent.replace(/\s+/g, " ").trim().slice(0, 60) });
+      }
+    }
+    scroller.scrollLeft = saved;
+  };
   const tables = [];
   const squeezed = [];
   for (const [index, table] of [...document.querySelectorAll("table")].entries()) {
@@ -83,6 +137,7 @@ function measure() {
       // itself past the viewport.
       overflows: scroller ? scrollerRight > viewport + 1 : box.right > viewport + 1,
     });
+    if (scroller && table.getClientRects().length) clipping(table, scroller);
     for (const cell of table.querySelectorAll("th, td")) {
       if (cell.querySelector("code.hash")) continue; // a hash breaks anywhere by design
       const text = cell.textContent.replace(/\s+/g, " ").trim();
@@ -113,6 +168,13 @@ function measure() {
       text: el.textContent.replace(/\s+/g, " ").trim().slice(0, 60) });
   }
   const wide = [...holders.values()].slice(0, 10);
+  for (const details of folded) details.open = false;
+  // Each SVG image shown, at the width it is drawn and its own (the text inside it is measured
+  // from the file: chartText below).
+  const charts = [...document.images]
+    .filter((i) => /\.svg$/i.test(new URL(i.currentSrc || i.src).pathname) && i.getClientRects().length)
+    .map((i) => ({ src: i.currentSrc || i.src, shown: i.getBoundingClientRect().width,
+                   natural: i.naturalWidth }));
   const broken = [...document.images]
     .filter((i) => !(i.complete && i.naturalWidth > 0))
     .map((i) => i.getAttribute("src"));
@@ -124,9 +186,49 @@ function measure() {
     wide,
     tables,
     squeezed,
+    clipped,
+    charts,
     broken,
     lang: root.getAttribute("lang"),
   };
+}
+
+// Runs in an SVG file opened on its own, at its natural size: the height in CSS px of each
+// text it draws (its font size through every transform above it), the smallest first.
+function svgText() {
+  const out = [];
+  for (const el of document.querySelectorAll("text")) {
+    const text = el.textContent.replace(/\s+/g, " ").trim();
+    if (!text) continue;
+    const m = el.getScreenCTM();
+    const size = parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.c, m.d);
+    out.push({ text: text.slice(0, 40), size });
+  }
+  out.sort((a, b) => a.size - b.size);
+  return { width: document.documentElement.getBoundingClientRect().width, texts: out.slice(0, 5) };
+}
+
+// The smallest text of each chart as the page draws it: the file's own text sizes scaled by
+// the width the page gives the image over its natural width. Files are read once.
+const svgCache = new Map();
+async function chartText(context, charts) {
+  const out = [];
+  for (const chart of charts) {
+    if (!svgCache.has(chart.src)) {
+      const page = await context.newPage();
+      await page.goto(chart.src, { waitUntil: "load" });
+      await page.evaluate(() => document.fonts.ready);
+      svgCache.set(chart.src, await page.evaluate(svgText));
+      await page.close();
+    }
+    const file = svgCache.get(chart.src);
+    if (!file.texts.length) continue; // an equation: its glyphs are paths
+    const scale = chart.shown / (chart.natural || file.width);
+    const smallest = file.texts[0];
+    out.push({ src: chart.src.replace(/^.*\/site\//, ""), scale: Math.round(scale * 1000) / 1000,
+               smallest: Math.round(smallest.size * scale * 100) / 100, text: smallest.text });
+  }
+  return out;
 }
 
 const browser = await chromium.launch({
@@ -155,6 +257,7 @@ try {
       await page.evaluate(() => document.fonts.ready);
       const layout = await page.evaluate(measure);
       const pageConsole = [...errors]; // what the page itself logged, before axe runs
+      layout.charts = await chartText(context, layout.charts);
       await page.addScriptTag({ path: AXE });
       const axe = await page.evaluate(async () => {
         // No preload: axe would re-fetch the stylesheets by XHR, which file:// refuses.
