@@ -201,12 +201,12 @@ def test_the_estimate_follows_this_builds_own_epochs(device):
 
 # --- the cost model, piece by piece -----------------------------------------------------------
 def unit(name="mnist-cnn", epochs=5, patience=None, **settings):
-    inputs = {
+    params = {
         "spec": {"name": name, "dataset": name.split("-")[0], "kind": name.split("-")[1]},
         "settings": {"epochs": epochs, "patience": patience, "batch_size": 64,
                      "validation_split": 0.1, "precision": "float32", **settings},
     }  # fmt: skip
-    return inputs
+    return {"params": params}
 
 
 def seal_run(folder: Path, inputs: dict, epoch_seconds: list[float], machine: dict,
@@ -365,7 +365,8 @@ def test_a_plan_over_twelve_hours_stops_before_any_tensorflow_work(command, tmp_
 
 def test_yes_lets_a_long_plan_through_to_training(tmp_path, data_dir, monkeypatch):
     """With --yes the plan goes on to training (stubbed here: nothing is trained)."""
-    from nnlab.cli import build as build_cli
+    from nnlab.cli.request import Request
+    from nnlab.cli.training import train
 
     config = tmp_path / "report.toml"
     config.write_text("[training.imdb-rnn]\nepochs = 100000\n")
@@ -380,8 +381,8 @@ def test_yes_lets_a_long_plan_through_to_training(tmp_path, data_dir, monkeypatc
 
     monkeypatch.setattr(pipeline, "train_missing", train_missing)
     monkeypatch.setattr(pipeline, "price_handmade", lambda *a, **kw: None)
-    common = ("quick", 42, None, config, "float32", 2, True, False)
+    request = Request(dataset="imdb", profile="quick", config_path=config)
     with pytest.raises(Exception, match="over 12 hours"):
-        build_cli._train("imdb", None, *common)
-    build_cli._train("imdb", None, *common, yes=True)
+        train(request, workers=2, quiet=True)
+    train(request, workers=2, quiet=True, yes=True)
     assert trained == [2]

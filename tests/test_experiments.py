@@ -110,8 +110,10 @@ def test_the_gradient_probe_measures_a_known_geometric_decay():
 
 def _run(seed, kind, val, test, task_key="accuracy", patience=None, best=None):
     history = {f"val_{task_key}": val, "val_loss": val}
-    record = {"seed": seed, "inputs": {"settings": {"patience": patience}}, "best_epoch": best}
-    return SimpleNamespace(history=history, record=record, metrics={task_key: test})
+    settings = {"patience": patience}
+    record = {"seed": seed, "inputs": {"params": {"settings": settings}}, "best_epoch": best}
+    return SimpleNamespace(history=history, record=record, metrics={task_key: test},
+                           settings=settings)  # fmt: skip
 
 
 def test_validation_against_test_reads_the_kept_epoch_and_ranks_the_pick():
@@ -157,8 +159,9 @@ def test_the_early_stopping_sentences_name_the_epochs_the_curve_shows(tmp_path):
     record = {"seed": 42, "dataset": "boston", "files": {}, "fit_seconds": 1.0}
     long_run = SimpleNamespace(history={"loss": train, "val_loss": val}, record=record,
                                metrics={"mae": 3.9})  # fmt: skip
-    lab_record = {**record, "epochs_run": 10, "inputs": {"settings": {"epochs": 50}}}
-    lab_run = SimpleNamespace(record=lab_record, metrics={"mae": 3.1}, history={})
+    lab_record = {**record, "epochs_run": 10, "inputs": {"params": {"settings": {"epochs": 50}}}}
+    lab_run = SimpleNamespace(record=lab_record, metrics={"mae": 3.1}, history={},
+                              settings={"epochs": 50})  # fmt: skip
     boston = SimpleNamespace(repeats={"cnn": [lab_run]})
     t = Translator(Paths(tmp_path).locale, "en")
     store = FigureStore(tmp_path / "cache", tmp_path / "figures", "en", "code")

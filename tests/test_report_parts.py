@@ -84,7 +84,8 @@ class Run:
 
     def __init__(self, loss, val_loss, epochs, outputs=None, y_true=None):
         self.history = {"loss": loss, "val_loss": val_loss}
-        self.record = {"inputs": {"settings": {"epochs": epochs, "patience": None}}}
+        self.settings = {"epochs": epochs, "patience": None}
+        self.record = {"inputs": {"params": {"settings": self.settings}}}
         self.failed = False
         self.outputs = outputs if outputs is not None else np.linspace(10, 40, 50)
         self.y_true = y_true if y_true is not None else np.linspace(10, 40, 50)
@@ -202,12 +203,12 @@ def timed_run(kind, seed, threads, fit, epochs):
                "tensorflow_threads": threads}  # fmt: skip
     record = {"kind": kind, "seed": seed, "machine": machine, "fit_seconds": fit,
               "epochs_run": epochs, "params": 10, "predict_seconds": 1.0,
-              "inputs": {"settings": {"epochs": epochs}}}  # fmt: skip
+              "inputs": {"params": {"settings": {"epochs": epochs}}}}  # fmt: skip
     labels = np.arange(10)  # every digit right: a run that trained
     history = {"epoch_seconds": [fit / epochs] * epochs, "loss": [1.0] * epochs,
                "val_loss": [0.5] * epochs}  # fmt: skip
     return SimpleNamespace(record=record, failed=False, outputs=np.eye(10), y_true=labels,
-                           history=history)  # fmt: skip
+                           history=history, settings={"epochs": epochs})  # fmt: skip
 
 
 def test_training_cost_compares_only_runs_timed_alike():
@@ -257,7 +258,8 @@ class Settings:
     def __init__(self, kind, **settings):
         base = {"epochs": 50, "batch_size": 32, "validation_split": 0.1, "patience": 5,
                 "learning_rate": 0.001, "precision": "float32"}  # fmt: skip
-        self.record = {"kind": kind, "inputs": {"settings": {**base, **settings}}}
+        self.settings = {**base, **settings}
+        self.record = {"kind": kind, "inputs": {"params": {"settings": self.settings}}}
         self.failed = False
 
 

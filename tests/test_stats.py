@@ -257,12 +257,12 @@ def test_compare_classifiers_finds_clearly_better_model():
     y = np.random.default_rng(12).integers(0, 2, 400)
     good = noisy_classifier(y, 2, error_rate=0.1, seed=13)
     bad = noisy_classifier(y, 2, error_rate=0.35, seed=14)
-    result = stats.compare_classifiers(y, bad, good, n_resamples=RESAMPLES)
+    result = stats.compare_classifiers(y, {"bad": bad, "good": good}, n_resamples=RESAMPLES)
     assert result["significant"] is True
-    assert result["better"] == "b"
+    assert result["better"] == "good"
     assert result["test"]["method"] == "chi2"
     difference = result["difference"]
-    accuracy_gap = result["a"]["accuracy"]["value"] - result["b"]["accuracy"]["value"]
+    accuracy_gap = result["bad"]["accuracy"]["value"] - result["good"]["accuracy"]["value"]
     assert difference["value"] == pytest.approx(accuracy_gap)
     assert difference["low"] <= difference["value"] <= difference["high"] < 0
     assert json.loads(json.dumps(result)) == result
@@ -271,12 +271,14 @@ def test_compare_classifiers_finds_clearly_better_model():
 def test_compare_classifiers_identical_models_not_significant():
     y = np.random.default_rng(15).integers(0, 3, 200)
     probs = noisy_classifier(y, 3, error_rate=0.3, seed=16)
-    result = stats.compare_classifiers(y, probs, probs.copy(), n_resamples=RESAMPLES)
+    result = stats.compare_classifiers(
+        y, {"cnn": probs, "rnn": probs.copy()}, n_resamples=RESAMPLES
+    )
     assert result["significant"] is False
     assert result["better"] is None
     assert result["test"]["p_value"] == 1.0
     assert result["difference"] == {"value": 0.0, "low": 0.0, "high": 0.0}
-    assert result["a"] == result["b"]
+    assert result["cnn"] == result["rnn"]
 
 
 def test_compare_regressors_finds_clearly_better_model():
@@ -284,10 +286,10 @@ def test_compare_regressors_finds_clearly_better_model():
     y = rng.normal(22.0, 9.0, 102)  # Boston Housing test-set size
     good = y + rng.normal(0.0, 1.0, 102)
     bad = y + rng.normal(0.0, 5.0, 102)
-    result = stats.compare_regressors(y, good, bad, n_resamples=RESAMPLES)
+    result = stats.compare_regressors(y, {"good": good, "bad": bad}, n_resamples=RESAMPLES)
     assert result["significant"] is True
-    assert result["better"] == "a"
-    mae_gap = result["a"]["mae"]["value"] - result["b"]["mae"]["value"]
+    assert result["better"] == "good"
+    mae_gap = result["good"]["mae"]["value"] - result["bad"]["mae"]["value"]
     assert result["difference"]["value"] == pytest.approx(mae_gap)
     assert result["difference"]["high"] < 0
     assert json.loads(json.dumps(result)) == result
@@ -296,7 +298,7 @@ def test_compare_regressors_finds_clearly_better_model():
 def test_compare_regressors_identical_models_not_significant():
     y = np.linspace(5.0, 50.0, 60)
     pred = y + np.sin(y)
-    result = stats.compare_regressors(y, pred, pred.copy(), n_resamples=RESAMPLES)
+    result = stats.compare_regressors(y, {"cnn": pred, "rnn": pred.copy()}, n_resamples=RESAMPLES)
     assert result["significant"] is False
     assert result["better"] is None
 

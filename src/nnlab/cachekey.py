@@ -58,7 +58,7 @@ def changes(recorded: dict, expected: dict, labels: dict | None = None) -> list[
     name. An expected file checksum of None is not compared."""
     labels = labels or {}
     if not all(isinstance(recorded.get(part), dict) for part in ("code", "params", "files")):
-        return ["record format (written by an older nnlab)"]
+        return ["cache-key format"]  # written by an older nnlab
     out = []
     have_params, want_params = recorded.get("params", {}), expected.get("params", {})
     for name, want in want_params.items():

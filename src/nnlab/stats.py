@@ -208,16 +208,16 @@ def wilcoxon_abs_errors(y_true, pred_a, pred_b) -> dict:
     }
 
 
-def _comparison(metrics_a, metrics_b, delta, point, indices, level, test, alpha, lower_wins):
-    """Assemble a comparison; `point` is the metric of a minus that of b."""
+def _comparison(names, metrics, delta, point, indices, level, test, alpha, lower_wins):
+    """Assemble a comparison of two models, keyed by their names; `point` is the metric of the
+    first minus that of the second."""
     # Resample means of the per-example differences are the paired bootstrap differences.
     samples = _per_resample(indices, lambda block: delta[block].mean(axis=1)[:, None])
     significant = bool(test["p_value"] < alpha)
-    a_ahead = point < 0 if lower_wins else point > 0
-    better = ("a" if a_ahead else "b") if significant and point != 0 else None
+    first_ahead = point < 0 if lower_wins else point > 0
+    better = names[0 if first_ahead else 1] if significant and point != 0 else None
     return {
-        "a": metrics_a,
-        "b": metrics_b,
+        **dict(zip(names, metrics, strict=True)),
         "difference": _interval(point, samples[:, 0], level),
         "test": test,
         "significant": significant,
@@ -225,15 +225,22 @@ def _comparison(metrics_a, metrics_b, delta, point, indices, level, test, alpha,
     }
 
 
+def _two(models: dict) -> tuple[list[str], list]:
+    if len(models) != 2:
+        raise ValueError("a comparison takes exactly two models")
+    return list(models), list(models.values())
+
+
 def compare_classifiers(
     y_true,
-    probs_a,
-    probs_b,
+    probabilities: dict[str, np.ndarray],
     n_resamples: int = N_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     alpha: float = ALPHA,
 ) -> dict:
-    """Both models' CIs (level 1 - alpha), paired accuracy difference a - b, McNemar's test."""
+    """Two models' CIs (level 1 - alpha), keyed by name, the paired accuracy difference first
+    minus second, McNemar's test."""
+    names, (probs_a, probs_b) = _two(probabilities)
     y = np.asarray(y_true).astype(np.int64).reshape(-1)
     indices = bootstrap_indices(y.size, n_resamples, seed)
     level = 1.0 - alpha
@@ -244,18 +251,20 @@ def compare_classifiers(
     delta = correct_a.astype(np.int8) - correct_b.astype(np.int8)  # -1, 0 or 1 per example
     point = metrics_a["accuracy"]["value"] - metrics_b["accuracy"]["value"]
     test = mcnemar(correct_a, correct_b)
-    return _comparison(metrics_a, metrics_b, delta, point, indices, level, test, alpha, False)
+    metrics = [metrics_a, metrics_b]
+    return _comparison(names, metrics, delta, point, indices, level, test, alpha, False)
 
 
 def compare_regressors(
     y_true,
-    pred_a,
-    pred_b,
+    predictions: dict[str, np.ndarray],
     n_resamples: int = N_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     alpha: float = ALPHA,
 ) -> dict:
-    """Both models' CIs (level 1 - alpha), paired MAE difference a - b, Wilcoxon test."""
+    """Two models' CIs (level 1 - alpha), keyed by name, the paired MAE difference first minus
+    second, Wilcoxon's test."""
+    names, (pred_a, pred_b) = _two(predictions)
     y, a = _regression_arrays(y_true, pred_a)
     _, b = _regression_arrays(y_true, pred_b)
     indices = bootstrap_indices(y.size, n_resamples, seed)
@@ -265,7 +274,8 @@ def compare_regressors(
     delta = np.abs(a - y) - np.abs(b - y)
     point = metrics_a["mae"]["value"] - metrics_b["mae"]["value"]
     test = wilcoxon_abs_errors(y, a, b)
-    return _comparison(metrics_a, metrics_b, delta, point, indices, level, test, alpha, True)
+    metrics = [metrics_a, metrics_b]
+    return _comparison(names, metrics, delta, point, indices, level, test, alpha, True)
 
 
 def seed_summary(values: Sequence[float]) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import figures, labs, metrics
+from nnlab import figures, metrics
+from nnlab import labs as registry
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 
@@ -40,7 +41,7 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
                                                           stacked))  # fmt: skip
     if not lab.complete:
         return out
-    names = labs.LABS[lab.name].seed_bar_metrics
+    names = registry.LABS[lab.name].seed_bar_metrics
     scored = {kind: ctx.scored(lab, kind) for kind in ctx.KINDS}
     values = {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in scored.items()}
     _two_ways(out, store, lab.name, "bars", inputs,
@@ -50,7 +51,7 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
               file=f"{lab.name}-seed-bars")  # fmt: skip
     if lab.task == "classification":
         matrices = {k: r.metrics["confusion_matrix"] for k, r in runs.items()}
-        entry = labs.LABS[lab.name]
+        entry = registry.LABS[lab.name]
         classes = [t(c) if entry.translate_classes else c for c in entry.class_names]
         _two_ways(out, store, lab.name, "confusion", inputs,
                   lambda stacked: figures.confusion_matrices(matrices, classes, t,
@@ -103,7 +104,7 @@ def interval_figure(comparison: dict, task: str, t) -> str:
     keys = ("accuracy", "f1_macro") if task == "classification" else ("mae", "rmse")
     rows = []
     for key in keys:
-        for side, kind in (("a", "cnn"), ("b", "rnn")):
-            item = comparison[side][key]
+        for kind in ctx.KINDS:
+            item = comparison[kind][key]
             rows.append((t(f"metric:{key}"), kind, item["value"], item["low"], item["high"]))
     return figures.interval_chart(rows, t("95% bootstrap confidence intervals"), t)

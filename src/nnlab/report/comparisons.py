@@ -20,6 +20,7 @@ import numpy as np
 
 from nnlab import diagnose, metrics, verdicts
 from nnlab.experiments import design
+from nnlab.metric_table import METRICS
 from nnlab.report import context as ctx
 
 PROTOCOLS = ("notebook", "patience", "restart")
@@ -68,7 +69,7 @@ def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str)
     """One comparison record (the shape README documents for verdicts.json), or None when a
     model has no run in the population."""
     metric = metrics.main_metric(lab.task)
-    higher = ctx.HIGHER_IS_BETTER[metric]
+    higher = METRICS[metric].higher_is_better
     models = {kind: _model(lab, runs[kind], population, higher) for kind in ctx.KINDS}
     if not all(models[kind]["chosen"] for kind in ctx.KINDS):
         return None

@@ -18,6 +18,8 @@ class Section:
     # its experiments (report/theory.py, templates/theory/), each at its marker line in the
     # section's text (<!-- experiment:NAME -->), else after the text
     experiments: tuple[str, ...] = ()
+    # its text holds <!-- fitting-rules -->: diagnose.fitting's rules, with their thresholds
+    fitting_rules: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,12 @@ THEORY_SECTIONS = (
     Section(
         "theory_splits", "Training, validation and test sets", ("early-stopping", "validation")
     ),
-    Section("theory_fitting", "Overfitting and underfitting", ("data-size", "capacity")),
+    Section(
+        "theory_fitting",
+        "Overfitting and underfitting",
+        ("data-size", "capacity"),
+        fitting_rules=True,
+    ),
     Section("theory_cnn", "CNN architecture"),
     Section("theory_rnn", "RNN, LSTM and GRU architecture", ("gradients",)),
 )

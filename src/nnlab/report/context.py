@@ -15,22 +15,11 @@ from nnlab import config, diagnose, metrics, provenance, stats, verdicts
 from nnlab import labs as registry
 from nnlab.data import archives
 from nnlab.data.boston import HANDMADE_HOUSES, NOTEBOOK_HANDMADE_PRICES_USD, PRICE_CAP
+from nnlab.metric_table import METRICS, SHOWN
 from nnlab.results import RunResult
 
 LABS = registry.NAMES
 KINDS = ("cnn", "rnn")
-# Metrics shown per task: (key, higher is better, digits, shown as percent).
-CLASSIFIER_ROWS = (
-    ("accuracy", True, 2, True),
-    ("precision_macro", True, 2, True),
-    ("recall_macro", True, 2, True),
-    ("f1_macro", True, 2, True),
-    ("log_loss", False, 4, False),
-)
-REGRESSOR_ROWS = (("mse", False, 2, False), ("mae", False, 3, False), ("rmse", False, 3, False),
-                  ("r2", True, 3, False))  # fmt: skip
-# Which direction is better, per metric (one place: tables, verdicts and charts read it).
-HIGHER_IS_BETTER = {key: higher for key, higher, _, _ in CLASSIFIER_ROWS + REGRESSOR_ROWS}
 GALLERY_SIZE = 12
 REVIEWS_PER_MODEL = 2  # per model, its most confident mistakes (both media)
 
@@ -68,7 +57,7 @@ def typical_run(task: str, runs: list[RunResult]) -> RunResult:
     key = metrics.main_metric(task)
     seeds = [run.record["seed"] for run in trained]
     chosen = verdicts.median_run(seeds, [run.metrics[key] for run in trained],
-                                 HIGHER_IS_BETTER[key])  # fmt: skip
+                                 METRICS[key].higher_is_better)  # fmt: skip
     return trained[seeds.index(chosen)]
 
 
@@ -83,19 +72,15 @@ def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
 
 
 def comparison(lab: Lab) -> dict | None:
-    """CNN (a) vs RNN (b) on the same test set: CIs, paired test, verdict."""
+    """CNN vs RNN on the same test set (CNN minus RNN): CIs, paired test, verdict."""
     if not lab.complete:
         return None
-    cnn, rnn = lab.runs["cnn"], lab.runs["rnn"]
+    y_true = lab.runs["cnn"].y_true
     if lab.task == "classification":
-        return stats.compare_classifiers(
-            cnn.y_true.astype(int),
-            metrics.class_probabilities(cnn.outputs),
-            metrics.class_probabilities(rnn.outputs),
-        )
-    return stats.compare_regressors(
-        cnn.y_true.astype(float), cnn.outputs.reshape(-1), rnn.outputs.reshape(-1)
-    )
+        probabilities = {k: metrics.class_probabilities(lab.runs[k].outputs) for k in KINDS}
+        return stats.compare_classifiers(y_true.astype(int), probabilities)
+    predictions = {kind: lab.runs[kind].outputs.reshape(-1) for kind in KINDS}
+    return stats.compare_regressors(y_true.astype(float), predictions)
 
 
 def per_example(lab: Lab, run: RunResult) -> np.ndarray:
@@ -134,17 +119,17 @@ def seed_table(lab: Lab) -> dict | None:
 
 
 def metric_rows(lab: Lab) -> list[dict]:
-    rows = CLASSIFIER_ROWS if lab.task == "classification" else REGRESSOR_ROWS
     table = []
-    for key, higher_better, digits, percent in rows:
+    for key in SHOWN[lab.task]:
+        spec = METRICS[key]
         values = {kind: (run.metrics or {}).get(key) for kind, run in lab.runs.items()}
         best = None
         if all(v is not None for v in values.values()) and values["cnn"] != values["rnn"]:
-            pick = max if higher_better else min
+            pick = max if spec.higher_is_better else min
             best = pick(values, key=values.get)
         table.append(
-            {"key": key, "values": values, "best": best, "digits": digits, "percent": percent,
-             "higher_better": higher_better}
+            {"key": key, "values": values, "best": best, "digits": spec.digits,
+             "percent": spec.percent, "higher_better": spec.higher_is_better}
         )  # fmt: skip
     return table
 

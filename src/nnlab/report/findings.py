@@ -136,13 +136,25 @@ def outcome(lab_view) -> str:
     return (record or {}).get("winner") or "none"
 
 
-def metric_text(t, key: str, value: float) -> str:
-    return t.pct(value) if key == "accuracy" else t.num(value, 3)
-
-
-def _difference_text(t, key: str, value: float) -> str:
-    """A difference in the metric's unit: percentage points for accuracy."""
-    return t.num(abs(value) * 100, 2) if key == "accuracy" else t.num(abs(value), 3)
+def paired_test(t, lab: str, task: str, comparison: dict, cite) -> str:
+    """The detailed runs' paired test on the test set (CNN minus RNN): the difference with its
+    interval, the test's p-value, and whether it tells these two networks apart."""
+    difference, test = comparison["difference"], comparison["test"]
+    key = metrics.main_metric(task)
+    text = t(f"verdict:{task}", diff=t.metric_difference(key, difference["value"]),
+             low=t.metric_difference(key, difference["low"]),
+             high=t.metric_difference(key, difference["high"]), p=t.pvalue(test["p_value"]),
+             ref=cite("mcnemar1947" if task == "classification" else "wilcoxon1945"))  # fmt: skip
+    short = t(f"lab-short:{lab}")
+    if not comparison["significant"]:
+        return Markup(" ").join([text, t("significant:no", lab=short)])
+    if task == "regression":  # Wilcoxon's direction: the error differences', not the MAE's
+        ahead = "cnn" if test["median_diff"] < 0 else "rnn"
+    else:
+        ahead = comparison["better"]
+    behind = "rnn" if ahead == "cnn" else "cnn"
+    verdict = t(f"significant:yes:{task}", better=ahead.upper(), worse=behind.upper(), lab=short)
+    return Markup(" ").join([text, verdict])
 
 
 def mean_sentence(t, record: dict) -> str:
@@ -153,16 +165,15 @@ def mean_sentence(t, record: dict) -> str:
     ahead, behind = ("cnn", "rnn") if cnn_ahead else ("rnn", "cnn")
     single = all(len(record["models"][kind]["seeds"]) == 1 for kind in ctx.KINDS)
     text = t(f"v:{'one' if single else 'mean'}:{key}", ahead=NAMES[ahead], behind=NAMES[behind],
-             diff=_difference_text(t, key, record["difference"]))  # fmt: skip
+             diff=t.metric_difference(key, abs(record["difference"])))  # fmt: skip
     if record["interval"] is None:
         return text
     # the interval of the stated amount: the difference's own sign is dropped from the text
     # ("lower by 2.59"), so its interval is turned the same way
     sign = 1 if record["difference"] >= 0 else -1
     low, high = sorted(sign * v for v in record["interval"])
-    scale = 100 if key == "accuracy" else 1
-    return text + " " + t("v:interval", low=t.num(low * scale, 2 if scale == 100 else 3),
-                          high=t.num(high * scale, 2 if scale == 100 else 3))  # fmt: skip
+    return text + " " + t("v:interval", low=t.metric_difference(key, low),
+                          high=t.metric_difference(key, high))  # fmt: skip
 
 
 def outcome_sentence(t, record: dict, cite) -> str:
@@ -187,8 +198,8 @@ def planning_sentence(t, record: dict, n_test: int) -> str | None:
     if detectable is None:
         return None
     key = record["metric"]
-    values = {"detectable": _difference_text(t, key, detectable),
-              "diff": _difference_text(t, key, record["difference"]),
+    values = {"detectable": t.metric_difference(key, abs(detectable)),
+              "diff": t.metric_difference(key, abs(record["difference"])),
               "unit": t(f"unit:{key}"), "n_test": t.num(n_test)}  # fmt: skip
     if needed == "unresolvable":
         return t("v:plan:unresolvable", **values)

@@ -18,6 +18,7 @@ from babel.numbers import (
 from markupsafe import Markup
 
 from nnlab.errors import NnlabError
+from nnlab.metric_table import METRICS
 
 LANGUAGES = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_US"}
@@ -103,6 +104,17 @@ class Translator:
     def pvalue(self, value: float) -> str:
         """A p-value: four decimals, or "< 0.0001" when smaller."""
         return f"< {self.num(0.0001, 4)}" if value < 0.0001 else f"= {self.num(value, 4)}"
+
+    def metric(self, key: str, value) -> str:
+        """A metric's value as the metric table writes it (metric_table.py)."""
+        spec = METRICS[key]
+        return self.pct(value, spec.digits) if spec.percent else self.num(value, spec.digits)
+
+    def metric_difference(self, key: str, value) -> str:
+        """A difference in the metric's unit (percentage points for a percentage), its sign
+        kept: pass abs(value) for "higher by …"."""
+        spec = METRICS[key]
+        return self.num(value * 100 if spec.percent else value, spec.digits)
 
     def pct(self, value, digits: int = 2) -> str:
         if value is None or not math.isfinite(value):

@@ -10,6 +10,7 @@ from nnlab import config
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import PATIENCE
+from nnlab.metric_table import METRICS
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 from nnlab.report.exhibit import Exhibit, inputs, spread, two_ways
@@ -231,7 +232,7 @@ def validation(t, store: FigureStore, labs: list[ctx.Lab], houses: dict | None =
         return None
     sentences = []
     for item in found:
-        percent = item["metric"] == "accuracy"
+        percent = METRICS[item["metric"]].percent
         difference = item["mean_difference"]
         flattering = (difference > 0) == item["higher_better"]
         against = item["count"] - item["favourable"]

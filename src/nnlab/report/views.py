@@ -49,6 +49,21 @@ class BostonDetails:
 
 
 @dataclass
+class Discussion:
+    """A lab's sentences (findings.py), which its results, cost and discussion print."""
+
+    curves: list[str]  # what the learning curves show, per model
+    mistakes: list[str]  # the most confused classes, or the largest errors
+    training: list[str]  # each model's own training settings, in words
+    cost: str | None  # what training cost, from the runs that trained
+    suits: str  # whether the architecture suits the data
+    verdict: dict  # findings.verdict: the lab's verdict (name, lines)
+    detail_failed: list[str]  # a failed detailed run, with its cause
+    gap: list[str]  # the BatchNormalization train/inference gap, where measured
+    paired_test: str | None  # the detailed runs' paired test on the test set
+
+
+@dataclass
 class LabView:
     name: str
     task: str
@@ -63,11 +78,10 @@ class LabView:
     verdicts: list[dict]  # comparisons.lab_comparisons: every comparison across seeds
     cost: dict | None  # context.training_cost: times from comparable runs only
     fit: dict[str, str]  # per kind, the first seed's fitting verdict (diagnose.fitting)
-    # findings.py sentences: curves, mistakes, cost, suits, verdict, detail_failed
-    discussion: dict
     listings: dict[str, Markup]  # per kind, the model as highlighted Keras code
     layer_counts: dict[str, dict]  # per kind, listings.layer_count
     details: MnistDetails | ImdbDetails | BostonDetails | None = None
+    discussion: Discussion | None = None
     notes: Markup | None = None  # the student's own remarks (report/notes/<lang>/<lab>.md)
     # the first lab of its task (classification, regression): explanations shared by the
     # labs of a task are given there in full, and the later labs refer back to them
@@ -176,10 +190,6 @@ def lab_view(
             for kind, run in lab.runs.items()
             if run.history
         },
-        discussion={
-            "curves": findings.curves(edition.t, lab),
-            "mistakes": findings.mistakes(edition.t, lab),
-        },
         listings={
             kind: listings.highlight(listings.keras_source(SPECS[run.name], learning_rate(run)))
             for kind, run in lab.runs.items()
@@ -189,16 +199,24 @@ def lab_view(
         },  # fmt: skip
     )
     view.details = registry.resolve(registry.LABS[lab.name].details)(lab, view, edition)
-    view.discussion["training"] = findings.training_setup(
-        edition.t, lab.name, lab.runs, edition.cite
+    t, cite = edition.t, edition.cite
+    view.discussion = Discussion(
+        curves=findings.curves(t, lab),
+        mistakes=findings.mistakes(t, lab),
+        training=findings.training_setup(t, lab.name, lab.runs, cite),
+        cost=findings.cost(t, view.cost),
+        suits=findings.suitability(t, view),
+        verdict=findings.verdict(t, view, cite),
+        detail_failed=findings.detail_failed(t, view),
+        gap=findings.gap_sentences(t, gap),
+        paired_test=(
+            findings.paired_test(t, lab.name, lab.task, view.comparison, cite)
+            if view.comparison
+            else None
+        ),
     )
-    view.discussion["cost"] = findings.cost(edition.t, view.cost)
-    view.discussion["suits"] = findings.suitability(edition.t, view)
-    view.discussion["verdict"] = findings.verdict(edition.t, view, edition.cite)
-    view.discussion["detail_failed"] = findings.detail_failed(edition.t, view)
-    view.discussion["gap"] = findings.gap_sentences(edition.t, gap)
     if lab.complete and view.comparison:
-        comparison, t = view.comparison, edition.t
+        comparison = view.comparison
         view.figures["intervals"] = edition.store.get(
             f"{lab.name}-intervals",
             comparison,
