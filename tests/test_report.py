@@ -129,15 +129,55 @@ def detail_seeds(build) -> dict[str, dict[str, int]]:
     }  # fmt: skip
 
 
+def toc_entries(text: str) -> list[tuple[str, int]]:
+    """The contents page's entries, (title, page number), from its text: its heading line,
+    then "title ........ 12" lines (a long title may wrap), then the page's own number."""
+    entries, pending = [], ""
+    for line in text.splitlines()[1:-1]:
+        pending = f"{pending} {line}".strip()
+        if found := re.fullmatch(r"(.+?)\s*\.{3,}\s*(\d+)", pending):
+            entries.append((found.group(1), int(found.group(2))))
+            pending = ""
+    assert pending == "", pending  # every line read belongs to an entry
+    return entries
+
+
+def pdf_outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    """The PDF's bookmarks in reading order: (depth, title, the page it opens, from 1)."""
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 0)
+    return found
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_pdf_has_toc_sections_and_page_numbers(rendered, lang):
+    """Each contents entry's number is the page its heading is printed on: the page that
+    heading's bookmark opens, and a page whose text holds the title."""
+    t = Translator(LOCALE, lang)
     reader = PdfReader(rendered / f"report.{lang}.pdf")
     assert len(reader.pages) > 15
     toc = reader.pages[1].extract_text()
-    assert ("Mục lục" if lang == "vi" else "Contents") in toc
-    assert re.search(r"\.\s*\d+\s*$", toc.splitlines()[-1]) or re.search(r"\d+\s*$", toc)
-    titles = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert len(titles) >= 9  # cover title, intro, 3 labs, layers, theory, fixes, appendix
+    assert toc.splitlines()[0] == t("Contents") and toc.splitlines()[-1] == "2"
+    entries = toc_entries(toc)
+    assert len(entries) >= 30  # the chapters and their sections
+    marks = pdf_outline(reader)
+    chapters = [title for depth, title, _ in marks if depth == 0]
+    assert len(chapters) >= 9  # cover title, intro, summary, 3 labs, theory, fixes, appendix
+    assert set(chapters[1:]) <= {title for title, _ in entries}  # every chapter is listed
+    later = iter(marks)  # a lab's section titles repeat: each entry takes the next bookmark
+    for title, page in entries:
+        opened = next((at for _, name, at in later if name == title), None)
+        assert opened == page, (title, page, opened)
+        assert title in " ".join(reader.pages[page - 1].extract_text().split()), (title, page)
+    assert [page for _, page in entries] == sorted(page for _, page in entries)
     assert reader.pages[5].extract_text().strip().splitlines()[-1].strip() == "6"
 
 
