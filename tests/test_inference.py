@@ -39,21 +39,26 @@ def test_batchnorm_is_named_only_when_the_control_removes_the_gap(lang):
 
 
 @pytest.mark.slow
-def test_the_measurement_follows_the_model_and_never_retrains(quick_build, data_dir):
-    folders = sorted((quick_build / "runs" / "quick").glob("boston-*/seed-*"))
+def test_the_measurement_follows_the_model_and_never_retrains(quick_build, data_dir, tmp_path):
+    from conftest import copy_build
+
+    build = copy_build(quick_build, tmp_path / "build")  # it re-measures: its own copy
+    folders = sorted((build / "runs" / "quick").glob("boston-*/seed-*"))
     assert folders
     for folder in folders:
         record = runs.read_record(folder)
         saved = inference.read(folder, record)
-        assert saved is not None and saved["model_sha256"] == record["files"]["model.keras"]
+        assert saved is not None
+        assert saved["inputs"]["files"]["model"] == record["files"]["model.keras"]
         assert 1 <= saved["epoch"] <= record["epochs_run"]
     folder = folders[0]
     stale = json.loads((folder / inference.FILE).read_text())
-    (folder / inference.FILE).write_text(json.dumps({**stale, "model_sha256": "another model"}))
+    other = {**stale["inputs"], "files": {"model": "another model"}}
+    (folder / inference.FILE).write_text(json.dumps({**stale, "inputs": other}))
     assert inference.read(folder, runs.read_record(folder)) is None
     before = (folder / runs.RECORD).read_bytes()
     result = run_nnlab(["train", "--profile", "quick", "--dataset", "boston", "--quiet"],
-                       data_dir, quick_build)  # fmt: skip
+                       data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("0 trained")
     assert (folder / runs.RECORD).read_bytes() == before  # the run itself was not redone

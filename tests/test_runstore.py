@@ -236,20 +236,21 @@ def test_a_converter_version_bump_rebuilds_the_imdb_arrays(tmp_path, monkeypatch
 
 
 # --- the hand-made houses -------------------------------------------------------------------
-def test_hand_made_prices_count_only_for_todays_houses_and_model(tmp_path, monkeypatch):
+def test_hand_made_prices_count_only_for_todays_houses_code_and_model(tmp_path, monkeypatch):
     from nnlab import handmade
     from nnlab.data import boston
 
     record = {"files": {"model.keras": "m1"}}
-    houses = [list(h) for h in boston.HANDMADE_HOUSES]
-    atomic_write_json(
-        tmp_path / handmade.FILE, {"houses": houses, "model_sha256": "m1", "prices_k": [16.7, 43.5]}
-    )
+    saved = {"inputs": handmade.dependencies(record), "prices_k": [16.7, 43.5]}
+    atomic_write_json(tmp_path / handmade.FILE, saved)
     assert handmade.read(tmp_path, record) == [16.7, 43.5]
     assert handmade.read(tmp_path, {"files": {"model.keras": "m2"}}) is None  # retrained
     assert handmade.read(tmp_path, {"model_sha256": "m1", "files": {}}) == [16.7, 43.5]  # frozen
-    monkeypatch.setattr(handmade, "HANDMADE_HOUSES", (boston.HANDMADE_HOUSES[0],))
-    assert handmade.read(tmp_path, record) is None  # the houses were edited
+    with monkeypatch.context() as patched:
+        patched.setitem(handmade.PRICING.params, "houses", [list(boston.HANDMADE_HOUSES[0])])
+        assert handmade.read(tmp_path, record) is None  # the houses were edited
+    edit(monkeypatch, handmade.price)
+    assert handmade.read(tmp_path, record) is None  # the pricing code was edited
 
 
 def test_npz_of_predictions_round_trip_through_atomic_write(tmp_path):

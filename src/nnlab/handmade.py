@@ -1,8 +1,9 @@
 """The notebook's hand-made Boston houses, priced by each trained Boston model.
 
-Pricing is not part of training: the prices sit beside the run in handmade.json with the
-houses and the model checksum they were made with, so editing the houses re-prices (seconds)
-instead of retraining, and the report can tell prices made for other houses or another model.
+Pricing is not part of training: the prices sit beside the run in handmade.json with what
+they depend on (PRICING: the code, the houses, the model's checksum), so editing the houses
+re-prices (seconds) instead of retraining, and the report can tell prices made for other
+houses, by other code or with another model.
 """
 
 from __future__ import annotations
@@ -12,24 +13,27 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import runfiles
+from nnlab import cachekey, runfiles
 from nnlab.data.boston import HANDMADE_HOUSES
 from nnlab.fsutil import atomic_write_json
 
 FILE = "handmade.json"
 
 
+def dependencies(record: dict) -> dict:
+    # A frozen run keeps its model's checksum but not the model file.
+    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
+    return cachekey.dependencies(PRICING, files={"model": model})
+
+
 def read(folder: Path, record: dict) -> list[float] | None:
-    """Prices in thousands of dollars, None when absent or made for other houses or model."""
+    """Prices in thousands of dollars, None when absent or made by other code, for other houses
+    or with another model."""
     try:
         saved = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    current = saved.get("houses") == [list(house) for house in HANDMADE_HOUSES]
-    # A frozen run keeps its model's checksum but not the model file.
-    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
-    same_model = saved.get("model_sha256") == model
-    return saved.get("prices_k") if current and same_model else None
+    return saved.get("prices_k") if saved.get("inputs") == dependencies(record) else None
 
 
 def price(folder: Path, record: dict) -> None:
@@ -38,9 +42,10 @@ def price(folder: Path, record: dict) -> None:
     prices = predict.boston_model_prices(folder, np.array(HANDMADE_HOUSES, dtype=np.float64))
     atomic_write_json(
         folder / FILE,
-        {
-            "houses": [list(house) for house in HANDMADE_HOUSES],
-            "model_sha256": record["files"][runfiles.MODEL],
-            "prices_k": [float(p) for p in prices],
-        },
+        {"inputs": dependencies(record), "prices_k": [float(p) for p in prices]},
     )
+
+
+PRICING = cachekey.Stage(
+    "pricing", code=(price,), params={"houses": [list(house) for house in HANDMADE_HOUSES]}
+)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import runfiles
+from nnlab import cachekey, runfiles
 from nnlab.config import PREDICT_BATCH_SIZE, TrainSettings, split_sizes
 from nnlab.fsutil import atomic_write_json
 
@@ -26,14 +26,18 @@ FILE = "inference.json"
 SAMPLE_CAP = 10_000
 
 
+def dependencies(record: dict) -> dict:
+    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
+    return cachekey.dependencies(MEASUREMENT, files={"model": model})
+
+
 def read(folder: Path, record: dict) -> dict | None:
-    """The saved measurement, None when absent or made with another model."""
+    """The saved measurement, None when absent or made by other code or with another model."""
     try:
         saved = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
-    return saved if saved.get("model_sha256") == model else None
+    return saved if saved.get("inputs") == dependencies(record) else None
 
 
 def kept_epoch(history: dict, validation_loss: float) -> int:
@@ -66,10 +70,17 @@ def measure(folder: Path, record: dict, dataset) -> None:
     atomic_write_json(
         folder / FILE,
         {
-            "model_sha256": record["files"][runfiles.MODEL],
+            "inputs": dependencies(record),
             "epoch": epoch,
             "train_loss_inference": fitted,
             "train_loss_running": history["loss"][epoch - 1],
             "validation_loss": validation,
         },
     )
+
+
+# What a measurement depends on, besides the model (its checksum).
+MEASUREMENT = cachekey.Stage(
+    "inference", code=(measure, kept_epoch),
+    params={"predict_batch_size": PREDICT_BATCH_SIZE, "sample_cap": SAMPLE_CAP},
+)  # fmt: skip
