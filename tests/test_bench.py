@@ -101,9 +101,7 @@ def test_run_rows_by_hand(tmp_path, monkeypatch):
     spec = ModelSpec("toy", "boston", "cnn", (3,), (("Dense", {"units": 2}),), "mse", ())
     monkeypatch.setattr(bench, "SPECS", {"timed": spec, "untimed": spec, "missing": spec})
     settings = TrainSettings(epochs=3, batch_size=4, validation_split=0.2, patience=None)
-    # run.json's settings, where run.json has them before and after the cache-key records
-    # (inputs.settings, inputs.params.settings)
-    inputs = {"settings": settings.as_dict(), "params": {"settings": settings.as_dict()}}
+    inputs = {"params": {"settings": settings.as_dict()}}  # run.json's settings
     record = {"inputs": inputs, "n_train": 10, "n_test": 2, "layers": [{"output_shape": [None, 2]}],
               "fit_seconds": 12.0, "predict_seconds": 0.5, "epochs_run": 3}  # fmt: skip
     states = {}
