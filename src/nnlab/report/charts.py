@@ -27,9 +27,9 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
         kind: [run.record.get("files") for run in seeds] for kind, seeds in lab.repeats.items()
     }
     out = {}
-    if lab.name == "mnist" and "mnist" in samples:
-        digits = samples["mnist"]
-        _two_ways(out, store, "mnist", "samples", digits["labels"].tolist(),
+    digits = samples.get(lab.name, {})
+    if "images" in digits:  # a lab whose extract holds images shows a grid of them
+        _two_ways(out, store, lab.name, "samples", digits["labels"].tolist(),
                   lambda narrow: figures.digit_grid(digits["images"], digits["labels"], t,
                                                     narrow))  # fmt: skip
     if all(run.history for run in runs.values()):
@@ -66,7 +66,7 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
         _two_ways(out, store, lab.name, "diagnostics", inputs,
                   lambda stacked: figures.regression_diagnostics(
                       runs["cnn"].y_true, predicted, t, stacked))  # fmt: skip
-    if lab.name == "imdb":
+    if registry.LABS[lab.name].binary:  # one output, P(positive): its histogram per class
         positive = {k: r.outputs.reshape(-1) for k, r in runs.items()}
         y = runs["cnn"].y_true.astype(int)
         _two_ways(out, store, lab.name, "probabilities", inputs,
