@@ -121,6 +121,16 @@ def test_changed_inputs_name_what_changed():
     assert runs.changed_inputs(recorded, inputs_for("boston-cnn", data_checksum=None)) == []
 
 
+def test_a_run_whose_data_was_not_compared_is_done_with_that_said(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    atomic_write_json(folder / runs.RECORD, {"inputs": inputs_for("mnist-cnn"), "status": "done"})
+    checked = runs.status(folder, "mnist-cnn", inputs_for("mnist-cnn"))
+    unchecked = runs.status(folder, "mnist-cnn", inputs_for("mnist-cnn", data_checksum=None))
+    assert (checked.state, checked.reason) == ("done", "")
+    assert unchecked.state == "done" and "not compared" in unchecked.reason
+
+
 def test_a_changed_layer_makes_only_that_model_stale(tmp_path, monkeypatch, data_dir):
     monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
     build = tmp_path / "build"
