@@ -94,12 +94,13 @@ def test_unknown_dataset(command, value, capsys):
     assert "--dataset" in line
 
 
+@pytest.mark.parametrize("option", ["--kind", "--model"])
 @pytest.mark.parametrize("command", ["train", "runs"])
 @FAST
 @given(value=invalid(KINDS))
-def test_unknown_model(command, value, capsys):
-    line = assert_rejected([command, f"--model={value}"], capsys)
-    assert "--model" in line
+def test_unknown_kind(command, option, value, capsys):
+    line = assert_rejected([command, f"{option}={value}"], capsys)
+    assert "--kind" in line
 
 
 @pytest.mark.parametrize("command", ["train", "runs"])
@@ -120,8 +121,10 @@ def test_unknown_report_language(value, capsys):
 @pytest.mark.parametrize("command", ["train", "runs", "report"])
 def test_well_known_bad_values(command, capsys):
     assert "'xx'" in assert_rejected([command, "--profile", "xx"], capsys)
-    assert "'MNIST'" in assert_rejected([command, "--dataset", "MNIST"], capsys)
-    assert "'lstm'" in assert_rejected([command, "--model", "lstm"], capsys)
+    if command != "report":
+        assert "'MNIST'" in assert_rejected([command, "--dataset", "MNIST"], capsys)
+        assert "'lstm'" in assert_rejected([command, "--kind", "lstm"], capsys)
+        assert "'lstm'" in assert_rejected([command, "--model", "lstm"], capsys)
 
 
 def test_report_lang_xx(capsys):
@@ -163,10 +166,20 @@ def test_data_with_an_unknown_name(command, capsys):
 
 
 @pytest.mark.parametrize("command", ["report", "build"])
-@pytest.mark.parametrize("selection", [["--dataset", "mnist"], ["--model", "cnn"]])
-def test_report_and_build_refuse_a_subset(command, selection, capsys):
-    line = assert_rejected([command, *selection], capsys)
-    assert "six runs" in line
+@pytest.mark.parametrize("option", ["--dataset", "--kind", "--model"])
+def test_report_and_build_have_no_subset_options(command, option, capsys):
+    """Both cover every lab: a subset option is unknown there, as any unknown option."""
+    line = assert_rejected([command, option, "cnn" if option != "--dataset" else "mnist"], capsys)
+    assert f"No such option '{option}'" in line
+
+
+@pytest.mark.parametrize("option", ["--kind", "--model"])
+def test_kind_and_its_alias_model_select_the_same_runs(option, capsys):
+    code, out, err = run_main(
+        ["runs", "--seeds", "1", "--dataset", "boston", option, "rnn"], capsys
+    )
+    assert code == 0 and "Traceback" not in err
+    assert [line.split()[0] for line in out.splitlines()] == ["boston-rnn"]
 
 
 # --- config files ---------------------------------------------------------------------------

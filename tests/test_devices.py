@@ -102,7 +102,8 @@ def test_each_starting_worker_takes_the_next_gpu():
 
 
 def test_the_cli_default_is_one_worker_per_gpu(tmp_path, data_dir, monkeypatch):
-    from nnlab.cli import build as build_cli
+    from nnlab.cli.request import Request
+    from nnlab.cli.training import train
 
     monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
     monkeypatch.setenv("NNLAB_BUILD_DIR", str(tmp_path / "build"))
@@ -110,7 +111,8 @@ def test_the_cli_default_is_one_worker_per_gpu(tmp_path, data_dir, monkeypatch):
     asked = []
     monkeypatch.setattr(pipeline, "train_missing", lambda s, workers, **kw: asked.append(workers))
     monkeypatch.setattr(pipeline, "price_handmade", lambda *a, **kw: None)
-    build_cli._train("boston", "cnn", "quick", 42, 1, None, "float32", None, True, False)
+    request = Request(dataset="boston", kind="cnn", profile="quick", seed_count=1)
+    train(request, None, quiet=True)
     assert asked == [2]
 
 

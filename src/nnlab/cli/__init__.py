@@ -11,7 +11,7 @@ import traceback
 
 import click
 
-from nnlab.cli import build, data, predict  # noqa: F401 (importing registers the commands)
+from nnlab.cli import bench, data, predict, reporting, training  # noqa: F401 (registers commands)
 from nnlab.cli.app import cli, emit
 from nnlab.errors import NnlabError
 

@@ -7,35 +7,18 @@ from pathlib import Path
 
 import click
 
-from nnlab import config
 from nnlab.cli.app import cli, emit
+from nnlab.cli.request import Request, request_options, selection
 from nnlab.errors import NnlabError
 from nnlab.metrics import THRESHOLD
 
-
-def _predict_options(function):
-    function = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
-    function = click.option("--seed", type=int, default=config.DEFAULT_SEED, show_default=True)(
-        function
-    )
-    function = click.option(
-        "--config", "config_path", type=click.Path(path_type=Path), default=None,
-        help="Report and training config (default report/report.toml).",
-    )(function)  # fmt: skip
-    function = click.option(
-        "--precision", type=click.Choice(config.PRECISIONS), default="float32", show_default=True,
-    )(function)  # fmt: skip
-    return click.option(
-        "--profile", type=click.Choice(config.PROFILES), default="full", show_default=True,
-        help="Which trained runs answer.",
-    )(function)  # fmt: skip
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+PREDICT = ("profile", "seed", "config_path", "precision")
 
 
-def _runs(dataset: str, profile, seed, config_path, precision):
+def _runs(request: Request):
     """The dataset's two runs in the build (the frozen results hold no models)."""
-    from nnlab.cli.build import selection
-
-    chosen = selection(dataset, None, profile, seed, 1, config_path, precision, source="build")
+    chosen = selection(request, source="build")
     for line in chosen.warnings():
         emit(line)
     return chosen
@@ -49,15 +32,16 @@ def predict_group() -> None:
 @predict_group.command("boston")
 @click.option("--features", help="13 comma-separated values in StatLib order (CRIM … LSTAT).")
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="CSV with a header.")
-@_predict_options
-def predict_boston(features, csv_path, profile, precision, config_path, seed, as_json) -> None:
+@request_options(*PREDICT, dataset="boston", seed_count=1)
+@_json_option
+def predict_boston(request: Request, features, csv_path, as_json) -> None:
     """Price of one or more houses, in dollars, from each model."""
     from nnlab import predict
 
     if (features is None) == (csv_path is None):
         raise NnlabError("give exactly one of --features or --csv")
     houses = predict.parse_features(features) if features else predict.read_feature_csv(csv_path)
-    chosen = _runs("boston", profile, seed, config_path, precision)
+    chosen = _runs(request)
     answers = predict.boston_prices(houses, chosen, warn=emit)
     if as_json:
         click.echo(json.dumps(answers, indent=2))
@@ -69,8 +53,9 @@ def predict_boston(features, csv_path, profile, precision, config_path, seed, as
 @predict_group.command("imdb")
 @click.argument("text", required=False)
 @click.option("--file", "text_file", type=click.Path(path_type=Path), help="Read the review.")
-@_predict_options
-def predict_imdb(text, text_file, profile, precision, config_path, seed, as_json) -> None:
+@request_options(*PREDICT, dataset="imdb", seed_count=1)
+@_json_option
+def predict_imdb(request: Request, text, text_file, as_json) -> None:
     """Probability that a review is positive, from each model."""
     from nnlab import predict
 
@@ -81,9 +66,7 @@ def predict_imdb(text, text_file, profile, precision, config_path, seed, as_json
             text = text_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise NnlabError(f"cannot read {text_file}: {exc}") from None
-    answer = predict.review_probabilities(
-        text, _runs("imdb", profile, seed, config_path, precision)
-    )
+    answer = predict.review_probabilities(text, _runs(request))
     if as_json:
         click.echo(json.dumps(answer, indent=2))
         return
@@ -95,12 +78,13 @@ def predict_imdb(text, text_file, profile, precision, config_path, seed, as_json
 
 @predict_group.command("mnist")
 @click.argument("image", type=click.Path(path_type=Path))
-@_predict_options
-def predict_mnist(image, profile, precision, config_path, seed, as_json) -> None:
+@request_options(*PREDICT, dataset="mnist", seed_count=1)
+@_json_option
+def predict_mnist(request: Request, image, as_json) -> None:
     """Top-3 digits for an image of any size or colour, from each model."""
     from nnlab import predict
 
-    answer = predict.digit_top3(image, _runs("mnist", profile, seed, config_path, precision))
+    answer = predict.digit_top3(image, _runs(request))
     if as_json:
         click.echo(json.dumps(answer, indent=2))
         return

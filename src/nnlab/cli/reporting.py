@@ -1,0 +1,70 @@
+"""`nnlab report` and `build`: the report rendered from saved runs, after training for build."""
+
+from __future__ import annotations
+
+import click
+
+from nnlab.cli.app import build_dir, cli, emit
+from nnlab.cli.request import LABS, Request, experiment_selections, request_options, selection
+from nnlab.cli.training import train, training_options
+
+
+def _report_options(function):
+    function = click.option(
+        "--format", "fmt", type=click.Choice(["html", "pdf", "all"]), default="all",
+        show_default=True, help="Which outputs to render.",
+    )(function)  # fmt: skip
+    return click.option(
+        "--lang", type=click.Choice(["vi", "en", "all"]), default="all", show_default=True,
+        help="Which edition(s) to render.",
+    )(function)  # fmt: skip
+
+
+def render(request: Request, lang: str, fmt: str) -> None:
+    """Render the report's editions `lang` in the formats `fmt` from the request's runs as
+    they are now. The caller holds the build lock."""
+    from nnlab import projectconfig
+    from nnlab.report.make import make_report
+
+    langs = ["vi", "en"] if lang == "all" else [lang]
+    formats = ["html", "pdf"] if fmt == "all" else [fmt]
+    report_config = projectconfig.load(request.config_path).report
+    chosen = selection(request)
+    chosen.require_each_model()  # a run missing: a preliminary report
+    emit(f"rendering from {chosen.root} ({chosen.source})")
+    for line in chosen.warnings():
+        emit(line)
+    build = build_dir()
+    found = experiment_selections(request, chosen.source)
+    shown = found[0] if found else None
+    timings = make_report(build, chosen, langs, formats, report_config, emit, shown)
+    for key, seconds in timings["stages"].items():
+        emit(f"  {key}: {seconds:.1f}s")
+    outputs = [str(build / "site")] if "html" in formats else []
+    outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]
+    click.echo("report written: " + ", ".join(outputs))
+
+
+@cli.command("report")
+@request_options(*LABS)
+@_report_options
+def report_command(request: Request, lang, fmt) -> None:
+    """Render the report from saved runs (never trains)."""
+    from nnlab.lock import build_lock
+
+    with build_lock(build_dir()):
+        render(request, lang, fmt)
+
+
+@cli.command("build")
+@request_options(*LABS)
+@_report_options
+@training_options
+def build_command(request: Request, lang, fmt, workers, yes, quiet) -> None:
+    """Train what is missing or out of date, then render the report (what `make report` runs)."""
+    from nnlab.lock import build_lock
+
+    with build_lock(build_dir()):
+        _, trained = train(request, workers, quiet, yes, early=lambda: render(request, lang, fmt))
+        emit(f"{len(trained)} run(s) trained; rendering")
+        render(request, lang, fmt)

@@ -1,0 +1,131 @@
+"""What a command asks for: one `Request`, built by one option decorator, and its runs."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from nnlab import config, data, models
+from nnlab.cli.app import build_dir
+
+
+@dataclass(frozen=True)
+class Request:
+    """Which runs a command works on: one dataset's, one kind's or every lab's (None: all),
+    from `profile`, with `seed_count` seeds from `seed` on (None: report.toml's `seeds`, else
+    the dataset's default), report.toml at `config_path` and `precision`; and the theory
+    experiments' trials unless left out or a subset of the labs is asked for."""
+
+    dataset: str | None = None
+    kind: str | None = None
+    profile: str = "full"
+    seed: int = config.DEFAULT_SEED
+    seed_count: int | None = None
+    config_path: Path | None = None
+    precision: str = "float32"
+    experiments: bool = True
+
+    @property
+    def subset(self) -> bool:
+        return self.dataset is not None or self.kind is not None
+
+
+OPTIONS = {
+    "dataset": click.option(
+        "--dataset", type=click.Choice(data.DATASETS), help="One dataset only."
+    ),
+    "kind": click.option(
+        "--kind",
+        "--model",
+        "kind",
+        type=click.Choice(models.KINDS),
+        help="One model kind only: cnn or rnn.",
+    ),  # fmt: skip
+    "profile": click.option(
+        "--profile",
+        type=click.Choice(config.PROFILES),
+        default="full",
+        show_default=True,
+        help="full: the notebook's settings; quick: small real subsets, 1 epoch.",
+    ),  # fmt: skip
+    "seed": click.option(
+        "--seed", type=int, default=config.DEFAULT_SEED, show_default=True, help="First seed."
+    ),
+    "seed_count": click.option(
+        "--seeds",
+        "seed_count",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Train each model with this many seeds (seed, seed+1, …); default: report.toml's "
+        "`seeds`, else "
+        + ", ".join(f"{n} for {name}" for name, n in config.DEFAULT_SEED_COUNTS.items())
+        + ".",
+    ),  # fmt: skip
+    "config_path": click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Report and training config (default report/report.toml).",
+    ),  # fmt: skip
+    "precision": click.option(
+        "--precision",
+        type=click.Choice(config.PRECISIONS),
+        default="float32",
+        show_default=True,
+        help="mixed_bfloat16: for CPUs with native bf16 and GPUs.",
+    ),  # fmt: skip
+    "experiments": click.option(
+        "--experiments/--no-experiments",
+        default=True,
+        show_default=True,
+        help="The theory chapters' small experiments (about 3 minutes of training); "
+        "with --dataset or --kind they are never trained.",
+    ),  # fmt: skip
+}
+SUBSET = ("dataset", "kind")
+LABS = ("profile", "seed", "seed_count", "config_path", "precision", "experiments")
+
+
+def request_options(*names: str, **fixed):
+    """Give a command the options for the Request fields `names`; it gets one `request`
+    instead of their values. `fixed`: fields the command sets itself; the others keep
+    Request's defaults."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def with_request(**values):
+            asked = {name: values.pop(name) for name in names}
+            return command(request=Request(**asked, **fixed), **values)
+
+        for name in reversed(names):  # click lists the options in the order of `names`
+            with_request = OPTIONS[name](with_request)
+        return with_request
+
+    return decorate
+
+
+def selection(request: Request, source: str = "auto", fetch: bool = False):
+    """The request's lab runs (pipeline.plan), with report.toml's overrides and seed count."""
+    from nnlab import pipeline, projectconfig
+
+    project = projectconfig.load(request.config_path)
+    overrides = pipeline.overrides_for(project.training, request.precision)
+    specs = models.select(request.dataset, request.kind)
+    seed_count = request.seed_count or project.seeds
+    seeds = {s.dataset: config.seeds_for(s.dataset, request.seed, seed_count) for s in specs}
+    return pipeline.plan(build_dir(), request.profile, specs, seeds, overrides, source, fetch)
+
+
+def experiment_selections(request: Request, source: str, fetch: bool = False) -> list:
+    """The experiments' trials from the run source `source` ("build" or "frozen"), as a list of
+    one selection; none when left out (--no-experiments) or when only a subset of the labs is
+    asked for (--dataset, --kind)."""
+    from nnlab import pipeline
+
+    if not request.experiments or request.subset:
+        return []
+    return [pipeline.plan_experiments(build_dir(), request.profile, request.seed, source, fetch)]

@@ -1,0 +1,146 @@
+"""`nnlab train`, `runs` and `freeze`: the build's runs, trained, listed and frozen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from nnlab.cli.app import build_dir, cli, emit
+from nnlab.cli.request import (
+    LABS,
+    SUBSET,
+    Request,
+    experiment_selections,
+    request_options,
+    selection,
+)
+from nnlab.errors import NnlabError
+
+
+def training_options(function):
+    function = click.option("--quiet", is_flag=True, help="One line per run, none per epoch.")(
+        function
+    )
+    function = click.option(
+        "--yes", is_flag=True,
+        help="Train even when the estimate's upper end is over 12 hours (else: stop, exit 2).",
+    )(function)  # fmt: skip
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        show_default="one per GPU when there are GPUs, else one per core",
+        help="Runs trained side by side, one process each.",
+    )(function)  # fmt: skip
+
+
+def _refuse_long_plans(selections, workers: int) -> None:
+    """Stop, before any TensorFlow work, with the plan's line when its upper estimate is over
+    estimate.LIMIT_SECONDS (12 hours)."""
+    from nnlab import parallel
+
+    todo = [
+        item
+        for chosen in selections
+        for item in chosen.by_state("missing") + chosen.by_state("stale")
+    ]
+    line = parallel.over_limit(todo, workers) if todo else None
+    if line is not None:
+        raise NnlabError(
+            f"{line}: over 12 hours; pass --yes to train anyway, or plan fewer runs "
+            "(--seeds, --dataset, --kind, report.toml's epochs)"
+        )
+
+
+def train(
+    request: Request, workers: int | None, quiet: bool, yes: bool = False, early=None
+) -> tuple:
+    """Clean leftovers, train the request's missing or stale runs (and experiments) unless the
+    plan would take over 12 hours and `yes` is not given, and price the hand-made houses;
+    return (the lab runs' selection, the runs trained). The caller holds the build lock.
+    `early()` is called once, mid-training, as soon as every lab model has a finished run
+    while runs are still to come (the build's preliminary report)."""
+    from nnlab import devices, pipeline
+    from nnlab.runs import clean_leftovers
+
+    workers = workers or devices.default_workers()
+    clean_leftovers(build_dir())
+    chosen = selection(request, source="build", fetch=True)
+    selections = [chosen, *experiment_selections(request, "build", fetch=True)]
+    if not yes:
+        _refuse_long_plans(selections, workers)
+    rendered_early = False
+
+    def preliminary(_item) -> None:
+        nonlocal rendered_early
+        if early is None or rendered_early:
+            return
+        if pipeline.ready_for_a_preliminary_report(selections):
+            rendered_early = True
+            emit("every model has a finished run: rendering a preliminary report")
+            early()
+
+    trained = pipeline.train_missing(
+        selections, workers, echo=emit, quiet=quiet, on_finish=preliminary
+    )
+    pipeline.price_handmade(chosen, echo=emit)
+    pipeline.measure_inference(chosen, echo=emit)
+    return chosen, trained
+
+
+@cli.command("train")
+@request_options(*SUBSET, *LABS)
+@training_options
+def train_command(request: Request, workers, yes, quiet) -> None:
+    """Train the runs that are missing or out of date; finished runs are kept."""
+    from nnlab.lock import build_lock
+
+    with build_lock(build_dir()):
+        chosen, trained = train(request, workers, quiet, yes)
+    done = len(chosen.by_state("done"))
+    click.echo(
+        f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({request.profile} profile)"
+    )
+
+
+@cli.command("runs")
+@request_options(*SUBSET, *LABS)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def runs_command(request: Request, as_json) -> None:
+    """List the runs a report would use, from one source, with their status and timings (the
+    experiments' trials after the lab's runs)."""
+    chosen = selection(request)
+    plans = [(item, None) for item in chosen.plans]
+    for trials in experiment_selections(request, chosen.source):
+        plans += [(item, item.trial.experiment) for item in trials.plans]
+    for line in chosen.warnings():
+        emit(line)
+    rows = [
+        {**item.status.as_dict(), "source": chosen.source, "experiment": experiment}
+        for item, experiment in plans
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    emit(f"runs from {chosen.root} ({chosen.source})")
+    for row in rows:
+        epochs = f", {row['epochs_run']} epochs" if row["epochs_run"] else ""
+        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s{epochs}"
+        click.echo(f"{row['name']:<19} {row['status']:<8} {extra}  {row['folder']}")
+
+
+@cli.command("freeze")
+@request_options(*SUBSET, *LABS)
+@click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
+              show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
+def freeze_command(request: Request, target) -> None:
+    """Copy the build's current runs' small results (not the models) to results/, to render
+    without training; refuses stale or missing runs."""
+    from nnlab.lock import build_lock
+    from nnlab.results import freeze
+
+    with build_lock(build_dir()):
+        selections = [selection(request, source="build")]
+        selections += experiment_selections(request, "build")
+        copied = freeze(build_dir(), selections, target)
+    click.echo(f"{len(copied)} run(s) frozen into {target}")
