@@ -3,7 +3,8 @@ decodes, no console errors, no serious accessibility violation (axe-core), and n
 the page: wide tables scroll inside their wrapper, and no column shrinks to a word a line. A
 scrolling table keeps its caption and its first column in view, and on a phone its key columns
 (the summary's test metric, an architecture's parameters) start on screen; a phone draws no
-chart's text under 9 px.
+chart's text under 9 px. No script: the contents list every section and stay a tap away on a
+phone, and each heading links to its section in the other edition.
 
 tests/browser/axe.mjs drives Debian's Chromium through playwright-core (npm, installed by
 `make setup` from package-lock.json) with a real viewport of the given CSS width. Chromium's
@@ -104,6 +105,23 @@ def test_a_phone_draws_no_chart_text_under_9px(browser, lang):
     assert len(charts) >= 10, "the charts were not measured"
     small = [c for c in charts if c["smallest"] < MIN_CHART_TEXT]
     assert small == [], json.dumps(small, indent=1, ensure_ascii=False)
+
+
+@cases()
+def test_no_script(browser, page, width):
+    r = browser[page, width]
+    assert (r["scripts"], r["handlers"]) == (0, [])
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_section_is_in_the_contents_and_in_the_other_edition(browser, lang):
+    """Each chapter and section (a <section> with its own h1 or h2) is linked from the contents
+    and links from its heading to the same id in the other edition; on a phone, half way down
+    the page, a link back to the contents is in view."""
+    r = browser[f"{lang}/index.html", PHONE]
+    assert r["sections"] > 30
+    assert r["unlisted"] == [] and r["unswitched"] == []
+    assert r["contentsInView"]
 
 
 @cases()

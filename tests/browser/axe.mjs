@@ -175,6 +175,28 @@ function measure() {
     .filter((i) => /\.svg$/i.test(new URL(i.currentSrc || i.src).pathname) && i.getClientRects().length)
     .map((i) => ({ src: i.currentSrc || i.src, shown: i.getBoundingClientRect().width,
                    natural: i.naturalWidth }));
+  // Navigation without script: no <script> and no inline handler; every chapter and section
+  // (a section with its own h1 or h2) listed in the contents and linked from its heading to
+  // the same id in the other edition; and, scrolled half way down, a link back to the
+  // contents in view.
+  const scripts = document.scripts.length;
+  const handlers = [...document.querySelectorAll("*")]
+    .filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name)))
+    .map(name);
+  const headed = [...document.querySelectorAll("main section[id]")]
+    .filter((s) => s.querySelector(":scope > h1, :scope > h2"));
+  const listed = new Set([...document.querySelectorAll("nav a[href^='#']")]
+    .map((a) => a.getAttribute("href").slice(1)));
+  const unlisted = headed.filter((s) => !listed.has(s.id)).map((s) => s.id);
+  const unswitched = headed.filter((s) => ![...s.querySelectorAll(":scope > h1 a[hreflang], :scope > h2 a[hreflang]")]
+    .some((a) => a.getAttribute("href").endsWith(`/index.html#${s.id}`))).map((s) => s.id);
+  const saved = window.scrollY;
+  window.scrollTo(0, root.scrollHeight / 2);
+  const contentsInView = [...document.querySelectorAll("a[href='#contents']")].some((a) => {
+    const r = a.getBoundingClientRect();
+    return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+  });
+  window.scrollTo(0, saved);
   const broken = [...document.images]
     .filter((i) => !(i.complete && i.naturalWidth > 0))
     .map((i) => i.getAttribute("src"));
@@ -188,6 +210,12 @@ function measure() {
     squeezed,
     clipped,
     charts,
+    scripts,
+    handlers,
+    sections: headed.length,
+    unlisted,
+    unswitched,
+    contentsInView,
     broken,
     lang: root.getAttribute("lang"),
   };
