@@ -225,6 +225,7 @@ def test_seed_count_from_the_file(tmp_path):
     assert projectconfig.load(write(tmp_path, "[report]\n")).seeds is None
     assert config.seeds_for("boston", 42, None) == list(range(42, 52))
     assert config.seeds_for("mnist", 42, 2) == [42, 43]
+    assert config.seeds_for("boston", 42, None, "quick") == [42, 43]  # the smoke build's
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "2.5", "true", '"3"'])

@@ -27,16 +27,16 @@ def test_a_final_report_has_no_banner_and_nothing_pending(rendered):
 def test_a_missing_run_gives_a_preliminary_report(rendered, data_dir, tmp_path):
     build = tmp_path / "copy"
     shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
-    shutil.rmtree(build / "runs" / "quick" / "imdb-rnn" / "seed-44")
+    shutil.rmtree(build / "runs" / "quick" / "imdb-rnn" / "seed-43")
     result = run_nnlab(["report", "--profile", "quick", "--format", "html"], data_dir, build)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "preliminary report: 1 run(s) still to come" in result.stderr
     pending = json.loads((build / "verdicts.json").read_text())["pending"]
-    assert pending == [{"run": "imdb-rnn", "seed": 44, "state": "missing"}]
+    assert pending == [{"run": "imdb-rnn", "seed": 43, "state": "missing"}]
     for lang in LANGUAGES:
         html = (build / "site" / lang / "index.html").read_text(encoding="utf-8")
         banner = html.split('<p class="preliminary" role="note">', 1)[1].split("</p>", 1)[0]
-        assert banner.startswith(_banner_stem(lang)) and "44" in banner
+        assert banner.startswith(_banner_stem(lang)) and "43" in banner
 
 
 def test_a_model_with_no_finished_run_still_stops_with_one_line(rendered, data_dir, tmp_path):

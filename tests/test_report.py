@@ -13,7 +13,8 @@ from conftest import REPO, copy_build, run_nnlab
 from pypdf import PdfReader
 
 from nnlab import runs
-from nnlab.config import DEFAULT_SEED_COUNTS
+from nnlab.config import QUICK_SEEDS
+from nnlab.data import DATASETS
 from nnlab.report.i18n import LANGUAGES, Translator, catalog
 from nnlab.report.prose import section_names
 from nnlab.results import read_run
@@ -404,8 +405,8 @@ def test_a_stale_run_is_rendered_with_a_warning_naming_what_changed(rendered, da
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     # one line per seed of boston-cnn, none for the other models
-    assert len(warnings) == DEFAULT_SEED_COUNTS["boston"]
-    seeds = range(42, 42 + DEFAULT_SEED_COUNTS["boston"])
+    assert len(warnings) == QUICK_SEEDS
+    seeds = range(42, 42 + QUICK_SEEDS)
     for seed, line in zip(seeds, warnings, strict=True):
         assert f"run boston-cnn (seed {seed})" in line
         assert "its training settings (epochs 1 → 3) changed" in line
@@ -493,10 +494,10 @@ def test_a_refused_image_stops_the_pdf_with_its_name(tmp_path):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_seed_is_reported_with_its_own_metric(rendered, lang):
-    """The headline table: each model's main metric for each of the three seeds."""
+    """The headline table: each model's main metric for each of its seeds."""
     t = Translator(LOCALE, lang)
     page = parse(rendered / "site" / lang / "index.html")
-    assert len(page.seed_cells) == 2 * sum(DEFAULT_SEED_COUNTS.values())
+    assert len(page.seed_cells) == 2 * QUICK_SEEDS * len(DATASETS)
     for key, text in page.seed_cells.items():
         dataset, kind, seed = key.split("-")
         folder = rendered / "runs" / "quick" / f"{dataset}-{kind}" / f"seed-{seed}"

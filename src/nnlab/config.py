@@ -42,10 +42,16 @@ DEFAULT_SEED = 42
 DEFAULT_SEED_COUNTS = {name: lab.seeds for name, lab in labs.LABS.items()}
 
 
-def seeds_for(dataset: str, first: int, count: int | None) -> list[int]:
+# The quick profile (the tests' smoke build) trains two seeds a model: every across-seeds path
+# runs, in a fraction of the lab's seed counts.
+QUICK_SEEDS = 2
+
+
+def seeds_for(dataset: str, first: int, count: int | None, profile: str = "full") -> list[int]:
     """The seeds a dataset's models train with: `count` (an explicit --seeds or report.toml
-    `seeds`) from `first` on, else the dataset's default count."""
-    return list(range(first, first + (count or DEFAULT_SEED_COUNTS[dataset])))
+    `seeds`) from `first` on, else the profile's count (the dataset's default in full)."""
+    default = QUICK_SEEDS if profile == "quick" else DEFAULT_SEED_COUNTS[dataset]
+    return list(range(first, first + (count or default)))
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")

@@ -116,7 +116,10 @@ def selection(request: Request, source: str = "auto", fetch: bool = False):
     overrides = pipeline.overrides_for(project.training, request.precision)
     specs = models.select(request.dataset, request.kind)
     seed_count = request.seed_count or project.seeds
-    seeds = {s.dataset: config.seeds_for(s.dataset, request.seed, seed_count) for s in specs}
+    seeds = {
+        spec.dataset: config.seeds_for(spec.dataset, request.seed, seed_count, request.profile)
+        for spec in specs
+    }
     return pipeline.plan(build_dir(), request.profile, specs, seeds, overrides, source, fetch)
 
 
