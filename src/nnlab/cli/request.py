@@ -62,7 +62,7 @@ OPTIONS = {
         help="Train each model with this many seeds (seed, seed+1, …); default: report.toml's "
         "`seeds`, else "
         + ", ".join(f"{n} for {name}" for name, n in config.DEFAULT_SEED_COUNTS.items())
-        + ".",
+        + f" ({config.QUICK_SEEDS} in the quick profile).",
     ),  # fmt: skip
     "config_path": click.option(
         "--config",
