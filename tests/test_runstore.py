@@ -121,6 +121,15 @@ def test_changed_inputs_name_what_changed():
     assert runs.changed_inputs(recorded, inputs_for("boston-cnn", data_checksum=None)) == []
 
 
+def test_a_run_recorded_by_an_older_nnlab_is_missing_not_stale(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    older = {"spec": {}, "settings": {}, "seed": 42, "data_sha256": "abc", "code": "digest"}
+    atomic_write_json(folder / runs.RECORD, {"inputs": older, "status": "done"})
+    state = runs.status(folder, "mnist-cnn", inputs_for("mnist-cnn"))
+    assert state.state == "missing" and "older nnlab" in state.reason and state.record is None
+
+
 def test_a_run_whose_data_was_not_compared_is_done_with_that_said(tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()

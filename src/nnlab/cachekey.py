@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from nnlab import fingerprint
 
+OLD_FORMAT = "cache-key format"  # a record written by an older nnlab
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -58,7 +60,7 @@ def changes(recorded: dict, expected: dict, labels: dict | None = None) -> list[
     name. An expected file checksum of None is not compared."""
     labels = labels or {}
     if not all(isinstance(recorded.get(part), dict) for part in ("code", "params", "files")):
-        return ["cache-key format"]  # written by an older nnlab
+        return [OLD_FORMAT]
     out = []
     have_params, want_params = recorded.get("params", {}), expected.get("params", {})
     for name, want in want_params.items():

@@ -121,6 +121,9 @@ def status(path: Path, name: str, expected: dict) -> RunStatus:
     except NnlabError as exc:
         return RunStatus(name, "missing", str(exc), path, None)
     changed = changed_inputs(record.get("inputs", {}), expected)
+    if changed == [cachekey.OLD_FORMAT]:  # its inputs cannot even be read: as if not trained
+        reason = "it was recorded by an older nnlab, whose run records this one cannot read"
+        return RunStatus(name, "missing", reason, path, None)
     if changed:
         reason = f"its {', '.join(changed)} changed since it was trained"
         return RunStatus(name, "stale", reason, path, record)
