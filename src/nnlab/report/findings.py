@@ -415,11 +415,16 @@ def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int]) -> 
     """The overall conclusion: the verdicts together, the home-ground answer, cost, failures
     and the limits of what was measured."""
     winners = {view.name: outcome(view) for view in lab_views}
-    decided = [comparisons.find(view.verdicts) or {} for view in lab_views]
-    tally = Counter(r.get("winner") or r.get("outcome", "none") for r in decided)
+    decided = [comparisons.find(view.verdicts) for view in lab_views]
+    # A lab whose deciding comparison has no test (a model with one trained run, or none) is
+    # untested, not "no consistent difference".
+    tally = Counter(
+        "untested" if r is None or r["p_value"] is None else r.get("winner") or r["outcome"]
+        for r in decided
+    )
     parts = [
         t(f"overall:tally-{key}", n=tally[key])
-        for key in ("cnn", "rnn", "consistent", "none")
+        for key in ("cnn", "rnn", "consistent", "none", "untested")
         if tally[key]
     ]
     tally_line = t("overall:tally", labs=len(lab_views), parts="; ".join(parts))

@@ -102,8 +102,9 @@ class Translator:
         return f"{self.num(mantissa, 1)} × 10{str(exponent).translate(_SUPERSCRIPTS)}"
 
     def pvalue(self, value: float) -> str:
-        """A p-value: four decimals, or "< 0.0001" when smaller."""
-        return f"< {self.num(0.0001, 4)}" if value < 0.0001 else f"= {self.num(value, 4)}"
+        """A p-value: four decimals, or "< 0.0001" when smaller; a no-break space after the
+        sign, so a line never ends on it."""
+        return f"<\u00a0{self.num(0.0001, 4)}" if value < 0.0001 else f"=\u00a0{self.num(value, 4)}"
 
     def metric(self, key: str, value) -> str:
         """A metric's value as the metric table writes it (metric_table.py)."""
