@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from collections import defaultdict
@@ -194,9 +195,17 @@ def test_the_estimate_follows_this_builds_own_epochs(device):
     # it moves with what the runs take, not only with the clock
     recalibrated = [e for e in events if abs(e[2] - (start[1] - e[0])) > 1.0]
     assert len(recalibrated) > len(events) / 2
+    # What the machine's load did to the recorded runs: the widest spread of seconds per epoch
+    # between seeds of one model. An estimate from earlier seeds cannot be closer than that.
+    per_epoch = defaultdict(list)
+    for folder, record in frozen_runs()[device]:
+        seconds = estimate.read_epoch_seconds(folder / "history.csv")
+        if seconds:
+            per_epoch[record["name"]].append(statistics.median(seconds))
+    load = max(max(v) / min(v) - 1 for v in per_epoch.values() if len(v) > 1)
     print(f"  error at the start {error(*start, actual):.1%}, at half time "
-          f"{error(*half[0][1:]):.1%}")  # fmt: skip
-    assert error(*half[0][1:]) <= max(0.25, error(*start, actual))
+          f"{error(*half[0][1:]):.1%}; seeds' spread {load:.1%}")  # fmt: skip
+    assert error(*half[0][1:]) <= max(0.25, error(*start, actual), load)
 
 
 # --- the cost model, piece by piece -----------------------------------------------------------
@@ -354,7 +363,7 @@ def test_a_plan_over_twelve_hours_stops_before_any_tensorflow_work(command, tmp_
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert re.match(r"nnlab: error: 32 run\(s\) to train, about \S+ to \d+ d \d+ h \(", lines[0])
+    assert re.match(r"nnlab: error: 12 run\(s\) to train, about \S+ to \d+ d \d+ h \(", lines[0])
     assert "over 12 hours; pass --yes to train anyway" in lines[0]
     assert " d " in lines[0]  # days, as days
     assert "tensorflow imported: False" in result.stdout
