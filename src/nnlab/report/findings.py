@@ -68,10 +68,11 @@ def fitting_counts(t, lab: ctx.Lab) -> list[str]:
         runs = [run for run in lab.repeats[kind] if run.history]
         if len(runs) >= 2:
             found[kind] = (len(runs), verdict_counts(t, runs, lab.task))
+    name = t(f"lab-short:{lab.name}")
     if len(found) == 2 and found["cnn"][0] == found["rnn"][0]:
-        return [t("fit:seeds-both", n=found["cnn"][0], cnn=found["cnn"][1],
+        return [t("fit:seeds-both", n=found["cnn"][0], lab=name, cnn=found["cnn"][1],
                   rnn=found["rnn"][1])]  # fmt: skip
-    return [t("fit:seeds", model=NAMES[kind], n=n, counts=counts)
+    return [t("fit:seeds", model=NAMES[kind], n=n, lab=name, counts=counts)
             for kind, (n, counts) in found.items()]  # fmt: skip
 
 
@@ -210,10 +211,10 @@ def planning_sentence(t, record: dict, n_test: int) -> str | None:
 
 def reliability_sentence(t, record: dict, cite) -> str:
     """Failed runs per model, and Fisher's exact test on them."""
-    found = record["reliability"]
+    found, lab = record["reliability"], t(f"lab-short:{record['dataset']}")
     if not found["cnn"]["failed"] and not found["rnn"]["failed"]:
-        return t("v:reliability-all-trained")
-    return t("v:reliability", cnn=found["cnn"]["failed"], cnn_runs=found["cnn"]["runs"],
+        return t("v:reliability-all-trained", lab=lab)
+    return t("v:reliability", lab=lab, cnn=found["cnn"]["failed"], cnn_runs=found["cnn"]["runs"],
              rnn=found["rnn"]["failed"], rnn_runs=found["rnn"]["runs"],
              p=t.pvalue(found["p_value"]), ref=cite("fisher1922"))  # fmt: skip
 
