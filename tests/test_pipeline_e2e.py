@@ -78,7 +78,7 @@ def test_runs_json_lists_every_seed_done(quick_build, data_dir):
     assert [row["name"] for row in rows] == [n for n in MODEL_NAMES for _ in SEEDS[n]]
     assert [Path(row["folder"]).name for row in rows] == [f"seed-{s}" for n in MODEL_NAMES
                                                            for s in SEEDS[n]]  # fmt: skip
-    assert len(SEEDS["boston-rnn"]) == 10 and len(SEEDS["imdb-rnn"]) == 3
+    assert len(SEEDS["boston-rnn"]) == len(SEEDS["imdb-rnn"]) == 2  # the quick profile's
     assert all(row["status"] == "done" and row["source"] == "build" for row in rows), rows
     assert all(row["fit_seconds"] > 0 and row["epochs_run"] == 1 for row in rows)
 
