@@ -29,9 +29,3 @@ def source_digest(source: str) -> str:
 @functools.cache  # a process's code does not change under it; planners ask for it per run
 def object_digest(item) -> str:
     return source_digest(inspect.getsource(item))
-
-
-def code_digest(*objects) -> str:
-    """One digest for the functions, classes or modules given, in order."""
-    digests = [object_digest(item) for item in objects]
-    return hashlib.sha256("".join(digests).encode()).hexdigest()

@@ -21,9 +21,7 @@ FILE = "handmade.json"
 
 
 def dependencies(record: dict) -> dict:
-    # A frozen run keeps its model's checksum but not the model file.
-    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
-    return cachekey.dependencies(PRICING, files={"model": model})
+    return cachekey.dependencies(PRICING, files={"model": runfiles.model_checksum(record)})
 
 
 def read(folder: Path, record: dict) -> list[float] | None:

@@ -27,8 +27,7 @@ SAMPLE_CAP = 10_000
 
 
 def dependencies(record: dict) -> dict:
-    model = record.get("model_sha256") or record.get("files", {}).get(runfiles.MODEL)
-    return cachekey.dependencies(MEASUREMENT, files={"model": model})
+    return cachekey.dependencies(MEASUREMENT, files={"model": runfiles.model_checksum(record)})
 
 
 def read(folder: Path, record: dict) -> dict | None:

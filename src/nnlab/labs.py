@@ -23,18 +23,23 @@ from nnlab import preprocess
 class Lab:
     name: str
     task: str  # "classification" or "regression"
-    data_module: str  # nnlab.data.<name>: ARCHIVE, from_archive, CONVERTER_VERSION
+    data_module: str  # nnlab.data.<name>: from_archive, from_keras, CONVERTER_VERSION
     notebook: dict  # the notebook's training settings (config.TrainSettings' fields)
     seeds: int  # seeds per model by default
     full_sizes: tuple[int, int]  # (training, test) examples of the full data set
     prepare: Callable  # (dataset, train_limit, test_limit) -> preprocess.Prepared
-    preprocessing: tuple  # `prepare` and the helpers it calls: this lab's runs' key
+    helpers: tuple  # the functions `prepare` calls
     class_names: tuple[str, ...] = ()  # classifiers; translated where `translate_classes`
     translate_classes: bool = False
     seed_bar_metrics: tuple[str, ...] = ()  # the per-seed bar chart, left to right
     details: str = ""  # "module:function" building the detailed section's view
     samples: str = ""  # "module:function": the extract of the data the report shows
     gallery: str = ""  # "module:function": the test items its galleries show (from the runs)
+
+    @property
+    def preprocessing(self) -> tuple:
+        """`prepare` and the helpers it calls: part of this lab's runs' key."""
+        return (self.prepare, *self.helpers)
 
     @property
     def binary(self) -> bool:
@@ -61,7 +66,7 @@ LABS: dict[str, Lab] = {
             seeds=3,
             full_sizes=(60_000, 10_000),
             prepare=preprocess.prepare_mnist,
-            preprocessing=(preprocess.prepare_mnist, preprocess._limited, preprocess.mnist_images),
+            helpers=(preprocess._limited, preprocess.mnist_images),
             class_names=tuple(str(digit) for digit in range(10)),
             seed_bar_metrics=_LABEL_ERRORS,
             details="nnlab.report.views:mnist_details",
@@ -76,7 +81,7 @@ LABS: dict[str, Lab] = {
             seeds=3,
             full_sizes=(25_000, 25_000),
             prepare=preprocess.prepare_imdb,
-            preprocessing=(preprocess.prepare_imdb, preprocess._limited, preprocess.imdb_sequences),
+            helpers=(preprocess._limited, preprocess.imdb_sequences),
             class_names=("neg", "pos"),
             translate_classes=True,
             seed_bar_metrics=(*_LABEL_ERRORS, "accuracy"),
@@ -94,12 +99,7 @@ LABS: dict[str, Lab] = {
             seeds=10,
             full_sizes=(404, 102),
             prepare=preprocess.prepare_boston,
-            preprocessing=(
-                preprocess.prepare_boston,
-                preprocess._limited,
-                preprocess.fit_scaler,
-                preprocess.boston_features,
-            ),  # fmt: skip
+            helpers=(preprocess._limited, preprocess.fit_scaler, preprocess.boston_features),
             seed_bar_metrics=("mse", "mae", "rmse"),
             details="nnlab.report.views:boston_details",
             samples="nnlab.samples:boston_samples",

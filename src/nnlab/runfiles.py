@@ -13,6 +13,11 @@ VOCABULARY = "vocabulary.txt"  # IMDB runs: the words behind the ids the model w
 GRADIENTS = "gradients.npz"  # the gradient experiment's trials: norms per time step
 
 
+def model_checksum(record: dict) -> str | None:
+    """The run's model file's SHA-256; a frozen run keeps the checksum but not the file."""
+    return record.get("model_sha256") or record.get("files", {}).get(MODEL)
+
+
 def read_history(path: Path) -> dict[str, list[float]]:
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
