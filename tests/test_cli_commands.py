@@ -46,15 +46,15 @@ def test_build_renders_early_once_then_after_training_under_the_lock(monkeypatch
 
     def train_missing(selections, workers, on_finish, **kw):
         steps.append("train")
-        on_finish(None)
-        on_finish(None)  # a second finished run: no second preliminary report
+        on_finish(None, (600.0, 900.0))
+        on_finish(None, (500.0, 800.0))  # a second finished run: no second preliminary report
         return []
 
     def render(request, lang, fmt):
         steps.append(("render", request, lang, fmt, lock_is_held()))
 
     monkeypatch.setattr(pipeline, "train_missing", train_missing)
-    monkeypatch.setattr(pipeline, "ready_for_a_preliminary_report", lambda selections: True)
+    monkeypatch.setattr(pipeline, "ready_for_a_preliminary_report", lambda selections, left: True)
     monkeypatch.setattr(reporting, "render", render)
     argv = ["build", "--profile", "quick", "--seeds", "1", "--lang", "en", "--format", "html"]
     assert run_main([*argv, "--no-experiments", "--workers", "1"]) == 0

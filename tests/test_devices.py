@@ -110,7 +110,7 @@ def test_the_cli_default_is_one_worker_per_gpu(tmp_path, data_dir, monkeypatch):
     monkeypatch.setattr(devices, "gpus", lambda: H200)
     asked = []
     monkeypatch.setattr(pipeline, "train_missing", lambda s, workers, **kw: asked.append(workers))
-    monkeypatch.setattr(pipeline, "price_handmade", lambda *a, **kw: None)
+    monkeypatch.setattr(pipeline, "measure_missing", lambda *a, **kw: None)
     request = Request(dataset="boston", kind="cnn", profile="quick", seed_count=1)
     train(request, None, quiet=True)
     assert asked == [2]

@@ -389,7 +389,7 @@ def test_yes_lets_a_long_plan_through_to_training(tmp_path, data_dir, monkeypatc
         return []
 
     monkeypatch.setattr(pipeline, "train_missing", train_missing)
-    monkeypatch.setattr(pipeline, "price_handmade", lambda *a, **kw: None)
+    monkeypatch.setattr(pipeline, "measure_missing", lambda *a, **kw: None)
     request = Request(dataset="imdb", profile="quick", config_path=config, experiments=False)
     with pytest.raises(Exception, match="over 12 hours"):
         train(request, workers=2, quiet=True)

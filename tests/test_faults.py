@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TRAIN_BOSTON_CNN, nnlab_env, run_nnlab
+from conftest import REPO, TRAIN_BOSTON_CNN, copy_build, nnlab_env, run_nnlab
 from pypdf import PdfReader
 
 from nnlab import runs
@@ -54,11 +54,10 @@ def test_kill_after_sealing_a_new_run_keeps_it(tmp_path, data_dir):
     assert [p.name for p in folder.parent.iterdir()] == ["seed-42"]  # leftovers cleaned
 
 
-def test_kill_between_the_two_renames_loses_no_run(tmp_path, data_dir):
+def test_kill_between_the_two_renames_loses_no_run(quick_build, tmp_path, data_dir):
     """Retraining moves the old run aside, then the new one in: a kill between the two used to
     lose both (the old one was deleted as a leftover)."""
-    build = tmp_path / "build"
-    assert run_nnlab(TRAIN_BOSTON_CNN, data_dir, build).returncode == 0
+    build = copy_build(quick_build, tmp_path / "build")
     config = tmp_path / "report.toml"
     config.write_text("[training.boston-cnn]\nepochs = 2\n", encoding="utf-8")
     args = [*TRAIN_BOSTON_CNN, "--config", str(config)]
@@ -70,7 +69,7 @@ def test_kill_between_the_two_renames_loses_no_run(tmp_path, data_dir):
     assert result.returncode == 0, result.stderr
     assert "0 trained, 1/1 runs done" in result.stdout
     assert runs.read_record(folder)["epochs_run"] == 2
-    assert [p.name for p in folder.parent.iterdir()] == ["seed-42"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["seed-42", "seed-43"]  # no leftover
 
 
 def test_kill_while_writing_a_pdf_keeps_the_old_report(rendered, data_dir, tmp_path):
@@ -79,14 +78,15 @@ def test_kill_while_writing_a_pdf_keeps_the_old_report(rendered, data_dir, tmp_p
     before = {lang: sha256_file(build / f"report.{lang}.pdf") for lang in ("vi", "en")}
     config = tmp_path / "report.toml"  # a new title: the new PDF differs from the old one
     config.write_text('[report]\ntitle_vi = "Báo cáo mới"\n', encoding="utf-8")
-    process = start(["report", "--profile", "quick", "--config", str(config)], data_dir, build,
-                    NNLAB_FAULT_PAUSE="replace report.vi.pdf")  # fmt: skip
+    args = ["report", "--profile", "quick", "--lang", "vi", "--format", "pdf", "--config",
+            str(config)]  # fmt: skip
+    process = start(args, data_dir, build, NNLAB_FAULT_PAUSE="replace report.vi.pdf")
     kill_when(process, "paused at replace report.vi.pdf")  # the new PDF is written, not in place
     assert list(build.glob(".report.vi.pdf.*.tmp"))  # the kill hit inside the write
     assert sha256_file(build / "report.vi.pdf") == before["vi"]
     for lang in ("vi", "en"):
         assert len(PdfReader(build / f"report.{lang}.pdf").pages) > 15  # whole, never half
-    result = run_nnlab(["report", "--profile", "quick", "--config", str(config)], data_dir, build)
+    result = run_nnlab(args, data_dir, build)
     assert result.returncode == 0, result.stderr
     assert sha256_file(build / "report.vi.pdf") != before["vi"]
     assert not list(build.rglob("*.tmp"))  # the killed write's temp file is gone
@@ -166,7 +166,7 @@ def test_no_network_and_no_data_is_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_failed_run_is_shown_in_the_report(rendered, data_dir, tmp_path):
+def test_a_nan_loss_fails_the_run_and_the_report_shows_it(rendered, data_dir, tmp_path):
     build = tmp_path / "copy"
     shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
     config = tmp_path / "report.toml"
@@ -174,6 +174,8 @@ def test_failed_run_is_shown_in_the_report(rendered, data_dir, tmp_path):
     args = ["train", "--profile", "quick", "--quiet", "--seeds", "1", "--dataset", "boston",
             "--model", "cnn", "--config", str(config)]  # fmt: skip
     assert run_nnlab(args, data_dir, build).returncode == 0
+    record = runs.read_record(runs.run_path(build / "runs", "quick", "boston-cnn", 42))
+    assert record["status"] == "failed" and "NaN" in record["reason"]
     result = run_nnlab(["report", "--profile", "quick", "--format", "html", "--lang", "en"],
                        data_dir, build)  # fmt: skip
     assert result.returncode == 0, result.stderr

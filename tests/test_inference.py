@@ -4,11 +4,14 @@ the Boston CNN's validation gap (report/gap.py, findings.gap_sentences)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
-from conftest import REPO, run_nnlab
+from conftest import REPO, nnlab_env
 
 from nnlab import inference, runs
+from nnlab.measurements import NAMES
 from nnlab.report import findings, gap
 from nnlab.report.i18n import Translator
 
@@ -57,10 +60,21 @@ def test_the_measurement_follows_the_model_and_never_retrains(quick_build, data_
     (folder / inference.FILE).write_text(json.dumps({**stale, "inputs": other}))
     assert inference.read(folder, runs.read_record(folder)) is None
     before = (folder / runs.RECORD).read_bytes()
-    result = run_nnlab(["train", "--profile", "quick", "--dataset", "boston", "--quiet"],
-                       data_dir, build)  # fmt: skip
+    # The measuring is done in worker processes: the command's own process (which forks the
+    # editions when it renders) never loads TensorFlow.
+    code = ("import sys\nfrom nnlab.cli import main\ntry:\n    main()\nfinally:\n"
+            "    print('tensorflow loaded:', 'tensorflow' in sys.modules, file=sys.stderr)")
+    result = subprocess.run(
+        [sys.executable, "-c", code, "train", "--profile", "quick", "--dataset", "boston",
+         "--quiet"], cwd=REPO, env=nnlab_env(data_dir, build), capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("0 trained")
+    assert f"measuring boston-cnn seed 42 from its saved model: {NAMES['inference']}\n" in (
+        result.stderr
+    )
+    assert result.stderr.endswith("tensorflow loaded: False\n")
     assert (folder / runs.RECORD).read_bytes() == before  # the run itself was not redone
     again = inference.read(folder, runs.read_record(folder))
     assert again is not None and again["train_loss_inference"] == stale["train_loss_inference"]

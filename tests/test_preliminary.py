@@ -50,7 +50,7 @@ def test_a_model_with_no_finished_run_still_stops_with_one_line(rendered, data_d
     assert "make it with: nnlab train --profile quick --dataset mnist --seed 42" in result.stderr
 
 
-def test_the_build_renders_early_once_every_model_has_a_finished_run():
+def test_the_build_renders_early_once_every_model_has_a_finished_run_and_hours_are_left():
     from types import SimpleNamespace
 
     from nnlab import pipeline
@@ -64,8 +64,11 @@ def test_the_build_renders_early_once_every_model_has_a_finished_run():
     labs = selection(plan("mnist-cnn", "done"), plan("mnist-cnn", "missing"),
                      plan("imdb-rnn", "failed"))  # fmt: skip
     trials = selection(plan("batch-8", "missing"))
-    assert pipeline.ready_for_a_preliminary_report([labs, trials])
+    hours = 3 * 3600.0  # the estimate's lower end of the time still to come
+    assert pipeline.ready_for_a_preliminary_report([labs, trials], hours)
+    # runs still to come, but over in a minute (a quick build): the final report comes soon
+    assert not pipeline.ready_for_a_preliminary_report([labs, trials], 60.0)
     labs.plans[2].status.state = "missing"  # imdb-rnn has nothing finished yet
-    assert not pipeline.ready_for_a_preliminary_report([labs, trials])
+    assert not pipeline.ready_for_a_preliminary_report([labs, trials], hours)
     everything = selection(plan("mnist-cnn", "done"), plan("imdb-rnn", "done"))
-    assert not pipeline.ready_for_a_preliminary_report([everything])  # nothing left: the final
+    assert not pipeline.ready_for_a_preliminary_report([everything], hours)  # nothing left

@@ -362,8 +362,8 @@ def test_frozen_results_render_without_runs_or_data(rendered, data_dir, tmp_path
                        data_dir, rendered)  # fmt: skip
     assert frozen.returncode == 0, frozen.stderr
     assert not list((project / "results").rglob("model.keras"))
-    result = run_nnlab(["report", "--profile", "quick", "--format", "html"], tmp_path / "no-data",
-                       tmp_path / "fresh-build", cwd=project)  # fmt: skip
+    result = run_nnlab(["report", "--profile", "quick", "--lang", "en", "--format", "html"],
+                       tmp_path / "no-data", tmp_path / "fresh-build", cwd=project)  # fmt: skip
     assert result.returncode == 0, result.stderr
     page = parse(tmp_path / "fresh-build" / "site" / "en" / "index.html")
     assert len(page.metric_cells) == 28

@@ -25,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from nnlab import data, devices, estimate, provenance, runfiles, runs
+from nnlab import data, devices, estimate, measurements, provenance, runfiles, runs
 from nnlab.errors import NnlabError
 
 # Runs that keep every core busy on their own: one IMDB LSTM used 2 cores, and two side by side
@@ -34,6 +34,10 @@ from nnlab.errors import NnlabError
 # core. (What each run is expected to cost is estimate.py's.)
 SATURATES_CORES = {"imdb-rnn"}
 POLL_SECONDS = 2.0
+WORKER_DIED = (
+    "a training worker died (killed, or out of memory); finished runs are kept: run the "
+    "command again to go on"
+)
 
 
 _loaded: dict[str, data.Dataset] = {}  # each worker's datasets, loaded once
@@ -79,9 +83,7 @@ def _train_one(item, threads) -> None:
     from nnlab.experiments import train as trials
 
     spec = item.spec
-    if spec.dataset not in _loaded:
-        _loaded[spec.dataset] = data.load(spec.dataset, log=lambda line: None)
-    dataset = _loaded[spec.dataset]
+    dataset = _dataset(spec.dataset)
     workdir = runs.new_workdir(item.path)
     if item.trial is None:
         record = training.train(spec, dataset, item.settings, item.seed, workdir, verbose=0)
@@ -102,10 +104,46 @@ def _train_one(item, threads) -> None:
     if cudnn is not None:
         record["lstm_cudnn"] = cudnn
     runs.commit(workdir, record, item.path)
+    item.status = runs.status(item.path, item.name, item.inputs)
+    measurements.make(item, dataset)  # here, where TensorFlow is loaded already
+
+
+def _dataset(name: str) -> data.Dataset:
+    if name not in _loaded:
+        _loaded[name] = data.load(name, log=lambda line: None)
+    return _loaded[name]
+
+
+def _measure_one(item) -> None:
+    """In a worker: make a finished run's missing measurements (measurements.py)."""
+    measurements.make(item, _dataset(item.spec.dataset))
+
+
+def measure_parallel(todo: list, workers: int, echo=print) -> None:
+    """Make the missing measurements of the finished runs in `todo` in up to `workers` spawned
+    processes on the CPU (each measurement is a few predictions), so that the calling process
+    never loads TensorFlow (measurements.py says why)."""
+    count = max(1, min(workers, len(todo)))
+    threads = max(1, devices.cores() // count)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=_start_worker, initargs=(threads,)
+    ) as pool:
+        futures = []
+        for item in todo:
+            echo(measurements.describe(item))
+            futures.append(pool.submit(_measure_one, item))
+        for future in futures:
+            try:
+                future.result()
+            except BrokenProcessPool:
+                raise NnlabError(WORKER_DIED) from None
 
 
 def saturates(item) -> bool:
-    return item.spec.name in SATURATES_CORES
+    """A run that keeps every core busy: one of SATURATES_CORES on its full data (on the quick
+    profile's 512 reviews its batches are too few to)."""
+    return item.spec.name in SATURATES_CORES and item.settings.train_limit is None
 
 
 @dataclass(frozen=True)
@@ -213,16 +251,18 @@ class Progress:
     def epochs(self, item) -> int:
         return len(self.done.get(id(item), []))
 
-    def clock(self, waiting: list, running: dict) -> str:
+    def left(self, waiting: list, running: dict) -> tuple[float, float]:
+        """(low, high) seconds until the last run ends."""
         now = time.perf_counter()
-        low, high = self.estimate.left(
+        return self.estimate.left(
             waiting,
             [(item, self.done.get(id(item), []), now - since) for item, since in running.values()],
         )
-        return (
-            f"— {estimate.duration(now - self.started)} elapsed, "
-            f"about {estimate.span(low, high)} left"
-        )
+
+    def clock(self, waiting: list, running: dict) -> str:
+        low, high = self.left(waiting, running)
+        elapsed = time.perf_counter() - self.started
+        return f"— {estimate.duration(elapsed)} elapsed, about {estimate.span(low, high)} left"
 
 
 def _banner(layout: Layout, todo: list) -> str:
@@ -258,7 +298,8 @@ def train_parallel(
 ) -> None:
     """Train the plans in `todo` (missing or stale) with up to `workers` processes; `quiet`:
     no line per epoch. First a line with the run count and the estimated time. One run of
-    each lab model goes first (first_wave); `on_finish(plan)` is called after each run."""
+    each lab model goes first (first_wave); `on_finish(plan, (low, high) seconds left)` is
+    called after each run."""
     layout, planned = plan_estimate(todo, workers)
     costs = {id(item): planned.cost(item) for item in todo}
     waiting = sorted(todo, key=lambda item: -costs[id(item)][1])
@@ -314,10 +355,7 @@ def train_parallel(
                 try:
                     future.result()
                 except BrokenProcessPool:
-                    raise NnlabError(
-                        "a training worker died (killed, or out of memory); finished runs are "
-                        "kept: run the command again to go on"
-                    ) from None
+                    raise NnlabError(WORKER_DIED) from None
                 planned.finished(item)  # its recorded epochs calibrate the runs still to go
                 item.status = runs.status(item.path, item.name, item.inputs)
                 outcome = "" if item.status.state == "done" else f": {item.status.reason}"
@@ -326,7 +364,7 @@ def train_parallel(
                     f"{item.status.state}{outcome} {progress.clock(waiting, running)}"
                 )
                 if on_finish is not None:
-                    on_finish(item)
+                    on_finish(item, progress.left(waiting, running))
             for item, _ in [] if quiet else running.values():
                 epochs = progress.epochs(item)
                 if epochs != epochs_seen.get(id(item), 0):

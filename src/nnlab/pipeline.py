@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from nnlab import data, models, runfiles, runs
+from nnlab import data, models, runs
 from nnlab.config import TrainSettings, settings_for
 from nnlab.errors import NnlabError
 from nnlab.experiments import design
@@ -46,6 +46,9 @@ class Plan:
 
 # The states a report can use: a stale run is shown with a warning, a failed one as failed.
 FINISHED = ("done", "stale", "failed")
+# A preliminary report pauses training for its render (about half a minute): worth it only
+# while the runs to come will take longer than this (a quick build's whole training will not).
+PRELIMINARY_MIN_SECONDS = 300
 
 
 @dataclass
@@ -210,50 +213,27 @@ def train_missing(
     return todo
 
 
-def ready_for_a_preliminary_report(selections: list[Selection]) -> bool:
-    """Every lab model of the first selection has a finished run, and some run is still to
-    come: the moment a complete preliminary report can be rendered."""
+def ready_for_a_preliminary_report(selections: list[Selection], seconds_left: float) -> bool:
+    """Every lab model of the first selection has a finished run, and the runs still to come
+    are estimated to take at least PRELIMINARY_MIN_SECONDS (`seconds_left`, the estimate's
+    lower end): the moment a complete preliminary report is worth rendering."""
     labs = selections[0].plans
     names = {item.name for item in labs}
     complete = all(
         any(item.status.state in FINISHED for item in labs if item.name == name) for name in names
     )
     waiting = [item for s in selections for item in s.plans if item.status.state not in FINISHED]
-    return complete and bool(waiting)
+    return complete and bool(waiting) and seconds_left >= PRELIMINARY_MIN_SECONDS
 
 
-def price_handmade(selection: Selection, echo=print) -> None:
-    """Price the hand-made Boston houses with every finished Boston model whose prices are
-    missing or were made for other houses."""
-    from nnlab import handmade
+def measure_missing(selection: Selection, workers: int, echo=print) -> None:
+    """Make the measurements (measurements.py) that the selection's finished runs lack: the
+    runs trained by this build have theirs; these are runs measured by older code, or with
+    other hand-made houses. In worker processes: this one never loads TensorFlow."""
+    from nnlab import measurements, parallel
+    from nnlab.tfload import require_tensorflow
 
-    todo = [
-        item
-        for item in selection.by_state("done")
-        if item.spec.dataset == "boston" and handmade.read(item.path, item.status.record) is None
-    ]
-    for item in todo:
-        echo(f"pricing the hand-made houses with {item.spec.name} (seed {item.seed})")
-        handmade.price(item.path, item.status.record)
-
-
-def measure_inference(selection: Selection, echo=print) -> None:
-    """Evaluate every finished Boston model on its training samples in inference mode
-    (inference.py) where that measurement is missing or was made with another model."""
-    from nnlab import inference
-
-    todo = [
-        item
-        for item in selection.by_state("done")
-        if item.spec.dataset == "boston"
-        and (item.path / runfiles.MODEL).exists()
-        and inference.read(item.path, item.status.record) is None
-    ]
-    loaded = {}
-    for item in todo:
-        echo(
-            f"evaluating {item.spec.name} (seed {item.seed}) on its training data in inference mode"
-        )
-        if item.spec.dataset not in loaded:
-            loaded[item.spec.dataset] = data.load(item.spec.dataset, log=lambda line: None)
-        inference.measure(item.path, item.status.record, loaded[item.spec.dataset])
+    todo = [item for item in selection.plans if measurements.missing(item)]
+    if todo:
+        require_tensorflow()
+        parallel.measure_parallel(todo, workers, echo)

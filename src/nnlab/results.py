@@ -56,7 +56,7 @@ def read_run(folder: Path, name: str, record: dict) -> RunResult:
         with np.load(folder / runfiles.PREDICTIONS, allow_pickle=False) as npz:
             y_true, outputs = npz["y_true"], npz["outputs"]
         scores = metrics.for_task(registry.task_of(record["dataset"]), y_true, outputs)
-    # Boston's runs only have them (pipeline.price_handmade, measure_inference).
+    # Boston's runs only have them (measurements.py).
     prices, measured = handmade.read(folder, record), inference.read(folder, record)
     return RunResult(name, record, history, y_true, outputs, folder, scores, prices, measured)
 

@@ -56,8 +56,9 @@ def train(
     request: Request, workers: int | None, quiet: bool, yes: bool = False, early=None
 ) -> tuple:
     """Clean leftovers, train the request's missing or stale runs (and experiments) unless the
-    plan would take over 12 hours and `yes` is not given, and price the hand-made houses;
-    return (the lab runs' selection, the runs trained). The caller holds the build lock.
+    plan would take over 12 hours and `yes` is not given, and make the finished runs' missing
+    measurements (measurements.py); return (the lab runs' selection, the runs trained). The
+    caller holds the build lock.
     `early()` is called once, mid-training, as soon as every lab model has a finished run
     while runs are still to come (the build's preliminary report)."""
     from nnlab import devices, pipeline
@@ -71,11 +72,11 @@ def train(
         _refuse_long_plans(selections, workers)
     rendered_early = False
 
-    def preliminary(_item) -> None:
+    def preliminary(_item, seconds_left: tuple[float, float]) -> None:
         nonlocal rendered_early
         if early is None or rendered_early:
             return
-        if pipeline.ready_for_a_preliminary_report(selections):
+        if pipeline.ready_for_a_preliminary_report(selections, seconds_left[0]):
             rendered_early = True
             emit("every model has a finished run: rendering a preliminary report")
             early()
@@ -83,8 +84,7 @@ def train(
     trained = pipeline.train_missing(
         selections, workers, echo=emit, quiet=quiet, on_finish=preliminary
     )
-    pipeline.price_handmade(chosen, echo=emit)
-    pipeline.measure_inference(chosen, echo=emit)
+    pipeline.measure_missing(chosen, workers, echo=emit)
     return chosen, trained
 
 
