@@ -62,8 +62,10 @@ def test_the_measurement_follows_the_model_and_never_retrains(quick_build, data_
     before = (folder / runs.RECORD).read_bytes()
     # The measuring is done in worker processes: the command's own process (which forks the
     # editions when it renders) never loads TensorFlow.
-    code = ("import sys\nfrom nnlab.cli import main\ntry:\n    main()\nfinally:\n"
-            "    print('tensorflow loaded:', 'tensorflow' in sys.modules, file=sys.stderr)")
+    code = (
+        "import sys\nfrom nnlab.cli import main\ntry:\n    main()\nfinally:\n"
+        "    print('tensorflow loaded:', 'tensorflow' in sys.modules, file=sys.stderr)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code, "train", "--profile", "quick", "--dataset", "boston",
          "--quiet"], cwd=REPO, env=nnlab_env(data_dir, build), capture_output=True, text=True,
