@@ -340,3 +340,35 @@ def test_a_cut_review_counts_the_words_the_models_never_read():
     cut = findings.review_note(t, item, "rnn", 0.7, IMDB_MAXLEN + 61)
     assert cut.startswith("The RNN got it wrong too (P(positive) = 0.700).")
     assert f"the models read only the last {IMDB_MAXLEN}, so its first 61 words" in cut
+
+
+@pytest.mark.parametrize("tensorflow_loaded", [False, True])
+def test_editions_fork_only_in_a_process_without_tensorflow(tmp_path, monkeypatch,
+                                                            tensorflow_loaded):  # fmt: skip
+    """A fork copies TensorFlow's locks but not its threads: in a process that has loaded it,
+    the editions render one after the other in the process itself."""
+    import sys
+    import types
+
+    from nnlab.report import render
+
+    if tensorflow_loaded:
+        monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    else:
+        monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    ways = []
+    nothing = {"stages": {}, "figures": {}}
+
+    def forked(job, langs):
+        ways.append(("forked", langs))
+        return [nothing for _ in langs]
+
+    def here(job, lang):
+        ways.append(("here", lang))
+        return nothing
+
+    monkeypatch.setattr(render, "_forked_editions", forked)
+    monkeypatch.setattr(render, "_render_edition", here)
+    render.render(tmp_path, [], ["vi", "en"], ["pdf"], {}, {})
+    assert ways == ([("here", "vi"), ("here", "en")] if tensorflow_loaded
+                    else [("forked", ["vi", "en"])])  # fmt: skip

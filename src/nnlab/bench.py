@@ -160,7 +160,6 @@ def bench(build: Path, selection, report_config: dict, with_predict: bool, log=p
     if not finished:  # fit and predict times come from the runs: nothing to measure without them
         raise NnlabError(f"no finished {profile} runs in {build / 'runs'}: "
                          f"train them first (nnlab train --profile {profile})")  # fmt: skip
-    device, peaks = device_peaks(devices.gpus(), provenance.cpu_info(), measured_peak)
     stages: list[dict] = []
     for name in data.DATASETS:
         _timed(stages, f"load {name}", lambda name=name: data.load(name, fetch=False, log=log))
@@ -170,6 +169,8 @@ def bench(build: Path, selection, report_config: dict, with_predict: bool, log=p
         build, selection, ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
     warm = _timed(stages, "render (warm: figures reused)", lambda: make_report(
         build, selection, ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
+    # TensorFlow from here on: the renders above fork one process per edition (render.py)
+    device, peaks = device_peaks(devices.gpus(), provenance.cpu_info(), measured_peak)
     rows = _timed(
         stages,
         "LSTM matrix products timed alone",

@@ -170,8 +170,10 @@ def render(
     remove_temp_files(paths.build)  # a killed render's half-done writes
     job = EditionJob(build, labs, formats, meta, samples, test_images, paths, comparisons, log,
                      experiments, verdicts, gaps)  # fmt: skip
-    if len(langs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # The editions are independent and WeasyPrint is single-threaded: one core each.
+    # The editions are independent and WeasyPrint is single-threaded: one core each. Never
+    # forked once TensorFlow is loaded: a fork copies its locks, not its threads (a segfault).
+    forkable = "fork" in multiprocessing.get_all_start_methods() and "tensorflow" not in sys.modules
+    if len(langs) > 1 and forkable:
         results = _forked_editions(job, langs)
     else:
         results = [_render_edition(job, lang) for lang in langs]
