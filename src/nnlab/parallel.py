@@ -8,9 +8,11 @@ pool of one worker per GPU (devices.gpus, asked without importing TensorFlow), e
 pinned to its GPU, and every run goes through it. Workers live on from run to run, so
 TensorFlow is imported and each dataset loaded once per worker, not once per run. A worker
 trains its run into its own temporary folder and commits it to the run store itself, so a
-finished run is kept whatever happens to the others. Progress is read from the run store:
-Keras's CSVLogger appends a line (with the epoch's seconds) to the run's history.csv after every
-epoch, and the estimate of the time left (estimate.py) is recomputed from those lines.
+finished run is kept whatever happens to the others, then makes the run's measurements
+(measurements.py), so that the parent process never loads TensorFlow. Progress is read from
+the run store: Keras's CSVLogger appends a line (with the epoch's seconds) to the run's
+history.csv after every epoch, and the estimate of the time left (estimate.py) is recomputed
+from those lines.
 """
 
 from __future__ import annotations
