@@ -82,6 +82,16 @@ def rendered(quick_build) -> Path:
     return quick_build
 
 
+@pytest.fixture
+def isolated(monkeypatch, tmp_path, data_dir):
+    """For a command run in this process: the fixture data, a throwaway build folder, no
+    network, and no report/report.toml (the working folder is the test's own)."""
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("NNLAB_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+
+
 def copy_build(build: Path, target: Path) -> Path:
     """A test's own copy of a shared build, for a test that writes into it: the shared
     fixtures stay as every other test expects them, whatever order the tests run in."""

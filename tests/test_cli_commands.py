@@ -15,13 +15,7 @@ from nnlab.cli.request import Request
 from nnlab.errors import NnlabError
 from nnlab.lock import build_lock
 
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path, data_dir):
-    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("NNLAB_BUILD_DIR", str(tmp_path / "build"))
-    monkeypatch.setenv("NNLAB_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated")  # conftest.isolated
 
 
 def run_main(argv: list[str]) -> int:

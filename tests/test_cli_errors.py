@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from nnlab import cli
 
+pytestmark = pytest.mark.usefixtures("isolated")  # conftest.isolated
 DATASETS = ("mnist", "imdb", "boston")
 PROFILES = ("full", "quick")
 KINDS = ("cnn", "rnn")
@@ -43,15 +44,6 @@ FAST = settings(
 def invalid(valid: tuple[str, ...]):
     """Option values click must refuse: any text except the valid ones (argv has no NUL)."""
     return st.text(max_size=12).filter(lambda value: value not in valid and "\x00" not in value)
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path, data_dir):
-    """Fixture data, a throwaway build folder, no network, and no report/report.toml."""
-    monkeypatch.setenv("NNLAB_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("NNLAB_BUILD_DIR", str(tmp_path / "build"))
-    monkeypatch.setenv("NNLAB_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)
 
 
 def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
