@@ -19,11 +19,16 @@ MEASURED_LAB = "boston"
 NAMES = {"pricing": "the hand-made houses' prices", "inference": "the inference-mode loss"}
 
 
+def applies(plan) -> bool:
+    """Whether a plan's runs are measured at all: the measured lab's own runs, not trials."""
+    return plan.trial is None and plan.spec.dataset == MEASURED_LAB
+
+
 def missing(plan) -> list[str]:
     """The measurements (keys of NAMES) a finished lab run lacks or holds for another model."""
-    record = plan.status.record
-    if plan.trial is not None or plan.spec.dataset != MEASURED_LAB or plan.status.state != "done":
+    if not applies(plan) or plan.status.state != "done":
         return []
+    record = plan.status.record
     found = []
     if handmade.read(plan.path, record) is None:
         found.append("pricing")

@@ -106,8 +106,9 @@ def _train_one(item, threads) -> None:
     if cudnn is not None:
         record["lstm_cudnn"] = cudnn
     runs.commit(workdir, record, item.path)
-    item.status = runs.status(item.path, item.name, item.inputs)
-    measurements.make(item, dataset)  # here, where TensorFlow is loaded already
+    if measurements.applies(item):  # measured here, where TensorFlow is loaded already
+        item.status = runs.status(item.path, item.name, item.inputs)
+        measurements.make(item, dataset)
 
 
 def _dataset(name: str) -> data.Dataset:
