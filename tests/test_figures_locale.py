@@ -81,7 +81,10 @@ def test_formatter_uses_the_edition_numbers(t):
 def test_learning_curve_ticks(t):
     decimal, thousands = marks(t)
     svg = figures.learning_curves(
-        {"cnn": [history(12, 3000), history(12, 2800)], "rnn": [history(12, 2500)]},
+        {
+            "cnn": [(history(12, 3000), "typical"), (history(12, 2800), "trained")],
+            "rnn": [(history(12, 2500), "typical")],
+        },
         "mae",
         {"cnn": 8, "rnn": 10},
         t,
@@ -109,8 +112,12 @@ def test_bars_and_confusion_numbers(t):
     decimal, thousands = marks(t)
     bars = texts(
         figures.side_by_side_bars(
-            ["MSE", "Accuracy"],
-            {"cnn": [[0.12, 0.13], [0.975, 0.975]], "rnn": [[0.2, 0.21], [0.9, 0.91]]},
+            [
+                (
+                    ["MSE", "Accuracy"],
+                    {"cnn": [[0.12, 0.13], [0.975, 0.975]], "rnn": [[0.2, 0.21], [0.9, 0.91]]},
+                )
+            ],
             "CNN / RNN",
             t,
         )
@@ -142,7 +149,7 @@ def test_other_charts_use_the_edition_numbers(t):
 def test_vietnamese_charts_have_no_english_labels():
     t = Translator(LOCALE, "vi")
     outputs, y_true = probabilities()
-    curves = {"cnn": [history(5, 10)], "rnn": [history(5, 9)]}
+    curves = {"cnn": [(history(5, 10), "typical")], "rnn": [(history(5, 9), "failed")]}
     labels = texts(figures.probability_histograms(outputs, y_true, t))
     labels += texts(figures.learning_curves(curves, "mae", {}, t))
     english = {"train", "validation", "loss", "negative reviews", "positive reviews", "reviews"}
@@ -169,12 +176,12 @@ def test_histogram_legend_does_not_cover_the_bars(t, monkeypatch):
 
 def test_curve_legends_sit_outside_the_axes(t, monkeypatch):
     drawn = capture(monkeypatch)
-    figures.learning_curves({"cnn": [history(8, 100)], "rnn": [history(8, 90)]}, "mae",
-                            {"cnn": 5}, t)  # fmt: skip
+    curves = {"cnn": [(history(8, 100), "typical")], "rnn": [(history(8, 90), "typical")]}
+    figures.learning_curves(curves, "mae", {"cnn": 5}, t)
     rng = np.random.default_rng(2)
     y = rng.uniform(5, 50, 40)
     figures.regression_diagnostics(y, {"cnn": y + 1, "rnn": y - 1}, t)
-    figures.side_by_side_bars(["MSE"], {"cnn": [[0.1]], "rnn": [[0.2]]}, "title", t)
+    figures.side_by_side_bars([(["MSE"], {"cnn": [[0.1]], "rnn": [[0.2]]})], "title", t)
     c = np.linspace(0.1, 0.9, 5)
     curve = {"count": np.ones(5), "confidence": c, "accuracy": c, "ece": 0.01}
     figures.reliability_diagram({"cnn": curve, "rnn": curve}, t)
@@ -193,3 +200,37 @@ def test_svg_is_deterministic(t):
     first = figures.probability_histograms(outputs, y_true, t)
     assert first == figures.probability_histograms(outputs, y_true, t)
     assert "<dc:date>" not in first
+
+
+def test_the_bold_curves_are_the_typical_run_and_failed_runs_are_grey(t, monkeypatch):
+    drawn = capture(monkeypatch)
+    typical, other, failed = history(10, 300), history(10, 200), history(4, 900)
+    figures.learning_curves(
+        {"cnn": [(other, "trained"), (typical, "typical")], "rnn": [(failed, "failed")]},
+        "mae", {"cnn": 7}, t, log_scale=True,
+    )  # fmt: skip
+    (fig,) = drawn
+    loss_panel = fig.axes[0]
+    lines = [line for line in loss_panel.get_lines() if len(line.get_xdata()) > 2]
+    boldest = max(line.get_linewidth() for line in lines)
+    bold = [line for line in lines if line.get_linewidth() == boldest]
+    assert {tuple(line.get_ydata()) for line in bold} == {
+        tuple(typical["loss"]), tuple(typical["val_loss"])}  # fmt: skip
+    grey = [line for line in lines if line.get_color() == figures.CURVE_STYLES["failed"]["color"]]
+    assert {tuple(line.get_ydata()) for line in grey} == {
+        tuple(failed["loss"]), tuple(failed["val_loss"])}  # fmt: skip
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert t("failed run") in [text.get_text() for text in fig.legends[0].get_texts()]
+
+
+def test_bars_in_other_units_get_their_own_panel(t, monkeypatch):
+    drawn = capture(monkeypatch)
+    figures.side_by_side_bars(
+        [(["MAE", "RMSE"], {"cnn": [[3.0, 3.2], [4.5, 4.9]], "rnn": [[3.1], [4.7]]}),
+         (["MSE"], {"cnn": [[20.0, 24.0]], "rnn": [[22.0]]})],
+        "T", t,
+    )  # fmt: skip
+    (fig,) = drawn
+    panels = [ax for ax in fig.axes if ax.patches]
+    assert [len(ax.patches) for ax in panels] == [4, 2]  # two metrics × two models, then MSE
+    assert max(p.get_height() for p in panels[0].patches) < 10 < panels[1].patches[0].get_height()

@@ -245,7 +245,9 @@ def test_charts_write_negatives_with_a_true_minus_sign(lang):
 
     t = Translator(LOCALE, lang)
     svg = figures.side_by_side_bars(
-        ["a", "b"], {"cnn": [[-1.5, -2.5], [1.0, 2.0]], "rnn": [[-0.5, -1.0], [3.0, 1.0]]}, "T", t
+        [(["a", "b"], {"cnn": [[-1.5, -2.5], [1.0, 2.0]], "rnn": [[-0.5, -1.0], [3.0, 1.0]]})],
+        "T",
+        t,
     )
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)  # fmt: skip
     assert any(text.startswith("\u2212") for text in texts)  # the value labels and the ticks

@@ -110,46 +110,78 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, t, narrow=False) -> str:
     return to_svg(fig)
 
 
-def learning_curves(histories: dict, metric: str, best_epochs: dict, t, stacked=False) -> str:
-    """Loss and `metric` per epoch, train vs validation, for both models: one thin line per
-    training seed (`histories`: kind -> [history per seed]); the first seed's best epoch marked."""
+def learning_curves(
+    curves: dict, metric: str, best_epochs: dict, t, stacked=False, log_scale=False
+) -> str:
+    """Loss and `metric` per epoch, train vs validation, for both models. `curves`: kind ->
+    [(history, role)] with role "typical" (the run the text analyses: drawn bold, with its
+    best epoch marked), "trained" (thin) or "failed" (grey, dotted: apart from the others).
+    `log_scale`: a regression's errors span orders of magnitude, so its axes are logarithmic."""
     fig, axes = panels(2, 9, 3.6, stacked)
+    order = {"failed": 0, "trained": 1, "typical": 2}  # the typical run is drawn on top
     for ax, key in zip(axes, ("loss", metric), strict=True):
-        for kind, seeds in histories.items():
-            color = COLORS[kind]
-            for number, history in enumerate(seeds):
+        for kind, runs in curves.items():
+            for history, role in sorted(runs, key=lambda item: order[item[1]]):
                 epochs = np.arange(1, len(history[key]) + 1)
-                first = number == 0
-                style = {"color": color, "ms": 3, "lw": 1.2 if first else 0.8,
-                         "alpha": 1.0 if first else 0.5}  # fmt: skip
-                ax.plot(epochs, history[key], "-o", **style)
-                ax.plot(epochs, history[f"val_{key}"], "--s", **style)
+                style = CURVE_STYLES[role] | ({} if role == "failed" else {"color": COLORS[kind]})
+                ax.plot(epochs, history[key], ls=":" if role == "failed" else "-", **style)
+                validation = style | ({"marker": "s"} if "marker" in style else {})
+                ax.plot(epochs, history[f"val_{key}"], ls=":" if role == "failed" else "--",
+                        **validation)  # fmt: skip
             best = best_epochs.get(kind)
             if best:
-                ax.axvline(best, color=color, alpha=0.35, lw=1)
+                ax.axvline(best, color=COLORS[kind], alpha=0.35, lw=1)
+        if log_scale:
+            ax.set_yscale("log")
         ax.set_xlabel(t("epoch"))
         ax.set_ylabel(t(key))
         ax.set_title(t(key))
         ax.xaxis.get_major_locator().set_params(integer=True)
-        number_ticks(ax, t)
-    # colour says the model, line style the split: four short entries for every line drawn
-    handles = [Line2D([], [], color=COLORS[kind], lw=2.5) for kind in histories]
+        number_ticks(ax, t, "x" if log_scale else "xy")
+    # colour says the model, line style the split: short entries for every kind of line drawn
+    handles = [Line2D([], [], color=COLORS[kind], lw=2.5) for kind in curves]
     handles += [Line2D([], [], color="black", ls="-", marker="o", ms=3, lw=1.2),
                 Line2D([], [], color="black", ls="--", marker="s", ms=3, lw=1.2)]  # fmt: skip
-    labels = [kind.upper() for kind in histories] + [t("training-curve"), t("validation")]
+    labels = [kind.upper() for kind in curves] + [t("training-curve"), t("validation")]
+    if any(role == "failed" for runs in curves.values() for _, role in runs):
+        handles.append(Line2D([], [], **CURVE_STYLES["failed"], ls=":"))
+        labels.append(t("failed run"))
     legend_below(fig, handles, labels)
     return to_svg(fig)
 
 
-def side_by_side_bars(
-    names: list[str], scores: dict[str, list[list[float]]], title: str, t, narrow=False
-) -> str:
+# How each run's curves are drawn, by its role in the text (learning_curves).
+CURVE_STYLES = {
+    "typical": {"lw": 1.8, "alpha": 1.0, "marker": "o", "ms": 3},
+    "trained": {"lw": 0.7, "alpha": 0.4},
+    "failed": {"lw": 0.9, "alpha": 0.6, "color": "#8c8c8c"},
+}
+
+
+def side_by_side_bars(groups: list[tuple[list[str], dict]], title: str, t, narrow=False) -> str:
     """The notebook's comparison chart: one bar per metric and model at the mean over seeds,
-    each seed's own value as a dot (`scores`: kind -> per metric, the values of every seed);
-    `narrow`: as wide as a phone shows it, its value labels larger."""
+    each seed's own value as a dot. `groups`: one panel per unit, each (metric labels, kind ->
+    per metric, the values of every seed); `narrow`: as wide as a phone shows it, its value
+    labels larger, the panels stacked."""
+    widths = [len(names) for names, _ in groups]
+    if narrow:
+        fig, axes = plt.subplots(len(groups), 1, figsize=(PHONE_WIDTH, 3.6 * len(groups)),
+                                 squeeze=False, layout="constrained")  # fmt: skip
+    else:
+        fig, axes = plt.subplots(1, len(groups), figsize=(6.4 * sum(widths) / 3 if len(groups) > 1
+                                                          else 6.4, 3.6),
+                                 squeeze=False, layout="constrained",
+                                 width_ratios=widths)  # fmt: skip
+    for ax, (names, scores) in zip(axes.flat, groups, strict=True):
+        _bars(ax, names, scores, t, narrow)
+    fig.suptitle(title)
+    legend_below(fig, *axes.flat[0].get_legend_handles_labels())
+    return to_svg(fig)
+
+
+def _bars(ax, names: list[str], scores: dict[str, list[list[float]]], t, narrow: bool) -> None:
     x = np.arange(len(names))
     width = 0.38
-    fig, ax = plt.subplots(figsize=(PHONE_WIDTH if narrow else 6.4, 3.6), layout="constrained")
     bars = []
     for offset, (kind, per_metric) in zip((-width / 2, width / 2), scores.items(), strict=True):
         means = [float(np.mean(values)) for values in per_metric]
@@ -160,9 +192,7 @@ def side_by_side_bars(
             bars.append((position, mean))
     ax.set_xticks(x, names)
     ax.set_ylabel(t("score"))
-    ax.set_title(title)
     number_ticks(ax, t, "y")
-    legend_below(fig, *ax.get_legend_handles_labels())
     ax.margins(y=0.15)
     # Each mean's label is anchored to its own bar: inside the bar's top when the bar is tall
     # enough to hold it, else just above it; a white backing keeps a seed's dot from hiding it.
@@ -174,7 +204,6 @@ def side_by_side_bars(
                     fontsize=PHONE_FONT if narrow else 8, zorder=4,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                           "alpha": 0.85})  # fmt: skip
-    return to_svg(fig)
 
 
 def confusion_matrices(

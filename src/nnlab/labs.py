@@ -31,7 +31,7 @@ class Lab:
     helpers: tuple  # the functions `prepare` calls
     class_names: tuple[str, ...] = ()  # classifiers; translated where `translate_classes`
     translate_classes: bool = False
-    seed_bar_metrics: tuple[str, ...] = ()  # the per-seed bar chart, left to right
+    seed_bar_panels: tuple[tuple[str, ...], ...] = ()  # the per-seed bar charts: one per unit
     details: str = ""  # "module:function" building the detailed section's view
     samples: str = ""  # "module:function": the extract of the data the report shows
     gallery: str = ""  # "module:function": the test items its galleries show (from the runs)
@@ -68,7 +68,7 @@ LABS: dict[str, Lab] = {
             prepare=preprocess.prepare_mnist,
             helpers=(preprocess._limited, preprocess.mnist_images),
             class_names=tuple(str(digit) for digit in range(10)),
-            seed_bar_metrics=_LABEL_ERRORS,
+            seed_bar_panels=(_LABEL_ERRORS,),
             details="nnlab.report.views:mnist_details",
             samples="nnlab.samples:mnist_samples",
             gallery="nnlab.report.context:digit_indices",
@@ -84,7 +84,7 @@ LABS: dict[str, Lab] = {
             helpers=(preprocess._limited, preprocess.imdb_sequences),
             class_names=("neg", "pos"),
             translate_classes=True,
-            seed_bar_metrics=(*_LABEL_ERRORS, "accuracy"),
+            seed_bar_panels=((*_LABEL_ERRORS, "accuracy"),),
             details="nnlab.report.views:imdb_details",
             samples="nnlab.samples:imdb_samples",
             gallery="nnlab.report.context:review_indices",
@@ -100,7 +100,7 @@ LABS: dict[str, Lab] = {
             full_sizes=(404, 102),
             prepare=preprocess.prepare_boston,
             helpers=(preprocess._limited, preprocess.fit_scaler, preprocess.boston_features),
-            seed_bar_metrics=("mse", "mae", "rmse"),
+            seed_bar_panels=(("mae", "rmse"), ("mse",)),  # k$ and k$²
             details="nnlab.report.views:boston_details",
             samples="nnlab.samples:boston_samples",
         ),

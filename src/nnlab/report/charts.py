@@ -34,20 +34,24 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
                                                     narrow))  # fmt: skip
     if all(run.history for run in runs.values()):
         metric = metrics.main_metric(lab.task)
-        histories = {k: [r.history for r in seeds if r.history] for k, seeds in lab.repeats.items()}
+        curves = {kind: [(run.history, curve_role(lab, kind, run)) for run in seeds if run.history]
+                  for kind, seeds in lab.repeats.items()}  # fmt: skip
         best = {k: r.record.get("best_epoch") for k, r in runs.items()}
+        log_scale = lab.task == "regression"
         _two_ways(out, store, lab.name, "curves", inputs,
-                  lambda stacked: figures.learning_curves(histories, metric, best, t,
-                                                          stacked))  # fmt: skip
+                  lambda stacked: figures.learning_curves(curves, metric, best, t, stacked,
+                                                          log_scale))  # fmt: skip
     if not lab.complete:
         return out
-    names = registry.LABS[lab.name].seed_bar_metrics
-    scored = {kind: ctx.scored(lab, kind) for kind in ctx.KINDS}
-    values = {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in scored.items()}
+    # The bars average the runs that trained, as the seed table does (a failed run's error
+    # would sit in a mean the tables never state); each unit gets its own panel.
+    trained = {kind: ctx.trained(lab, kind) for kind in ctx.KINDS}
+    groups = [([t(f"bar:{n}") for n in names],
+               {k: [[r.metrics[n] for r in seeds] for n in names] for k, seeds in trained.items()})
+              for names in registry.LABS[lab.name].seed_bar_panels]  # fmt: skip
     _two_ways(out, store, lab.name, "bars", inputs,
-              lambda narrow: figures.side_by_side_bars(
-                  [t(f"bar:{n}") for n in names], values, t(f"bars-title:{lab.name}"), t,
-                  narrow),
+              lambda narrow: figures.side_by_side_bars(groups, t(f"bars-title:{lab.name}"), t,
+                                                       narrow),
               file=f"{lab.name}-seed-bars")  # fmt: skip
     if lab.task == "classification":
         matrices = {k: r.metrics["confusion_matrix"] for k, r in runs.items()}
@@ -73,6 +77,14 @@ def lab_figures(lab: ctx.Lab, store: FigureStore, t, samples: dict) -> dict[str,
                   lambda stacked: figures.probability_histograms(positive, y, t,
                                                                  stacked))  # fmt: skip
     return out
+
+
+def curve_role(lab: ctx.Lab, kind: str, run) -> str:
+    """How a run's learning curves are drawn: the typical run (the one the text analyses),
+    another run that trained, or a failed one."""
+    if run is lab.runs[kind]:
+        return "typical"
+    return "failed" if run.failed or ctx.failure_of(lab.task, run) else "trained"
 
 
 def _stack(test_images: dict, items: list[dict]):

@@ -95,6 +95,11 @@ def scored(lab: Lab, kind: str) -> list[RunResult]:
     return [run for run in lab.repeats[kind] if not run.failed and run.outputs is not None]
 
 
+def trained(lab: Lab, kind: str) -> list[RunResult]:
+    """The kind's runs that trained: test predictions and no failure (diagnose.failure)."""
+    return [run for run in scored(lab, kind) if failure_of(lab.task, run) is None]
+
+
 def seed_table(lab: Lab) -> dict | None:
     """Each seed's main metric per model, why it failed if it did (diagnose.failure), and the
     mean ± sd of the runs that trained."""
