@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import Formatter  # noqa: E402
+from matplotlib.ticker import Formatter, LogLocator, NullFormatter  # noqa: E402
 
 from nnlab.metrics import THRESHOLD  # noqa: E402
 
@@ -131,13 +131,15 @@ def learning_curves(
             best = best_epochs.get(kind)
             if best:
                 ax.axvline(best, color=COLORS[kind], alpha=0.35, lw=1)
-        if log_scale:
+        if log_scale:  # ticks at 1, 2 and 5 times a power of ten, written as plain numbers
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(t("epoch"))
         ax.set_ylabel(t(key))
         ax.set_title(t(key))
         ax.xaxis.get_major_locator().set_params(integer=True)
-        number_ticks(ax, t, "x" if log_scale else "xy")
+        number_ticks(ax, t)
     # colour says the model, line style the split: short entries for every kind of line drawn
     handles = [Line2D([], [], color=COLORS[kind], lw=2.5) for kind in curves]
     handles += [Line2D([], [], color="black", ls="-", marker="o", ms=3, lw=1.2),
