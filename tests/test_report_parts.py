@@ -222,12 +222,42 @@ def test_training_cost_compares_only_runs_timed_alike():
                        timed_run("rnn", 44, 1, 400, 5)]}  # fmt: skip
     lab = ctx.Lab("mnist", {kind: runs[0] for kind, runs in repeats.items()}, repeats)
     cost = ctx.training_cost(lab)
-    assert cost["seeds"] == [43, 44] and cost["threads"] == 1
+    assert cost["cnn"]["seeds"] == cost["rnn"]["seeds"] == [43, 44] and cost["same_threads"]
+    assert cost["cnn"]["threads"] == 1
     assert cost["cnn"]["fit_seconds"] == 105 and cost["rnn"]["epoch_seconds"] == 78
     t = Translator(LOCALE, "en")
     sentence = findings.cost(t, cost)
     assert "per epoch the CNN is 3.7 times faster" in sentence
-    assert "Both ran 5 epochs on average" in sentence  # equal lengths: no "differ in length"
+    assert "Both ran 5 epochs: the CNN in 105 s (mean of 2 runs)" in sentence  # equal lengths
+
+
+@pytest.mark.parametrize(
+    ("cnn_threads", "rnn_threads", "expected"),
+    [(1, 2, ("on 1 TensorFlow thread(s)", "at least that much slower")),  # a lower bound
+     (2, 1, ("(CNN 2, RNN 1)", "cannot be compared"))],  # the faster one had more threads
+)  # fmt: skip
+def test_a_cost_across_thread_counts_is_a_bound_or_nothing(cnn_threads, rnn_threads, expected):
+    """IMDB's LSTM trains alone on both cores and its CNN beside another run on one: the
+    sentence states both thread counts and claims only what they allow."""
+    from nnlab.report import context as ctx
+
+    repeats = {"cnn": [timed_run("cnn", s, cnn_threads, 260, 5) for s in (42, 43)],
+               "rnn": [timed_run("rnn", s, rnn_threads, 1130, 5) for s in (42, 43)]}  # fmt: skip
+    lab = ctx.Lab("imdb", {kind: runs[0] for kind, runs in repeats.items()}, repeats)
+    cost = ctx.training_cost(lab)
+    assert not cost["same_threads"]
+    sentence = findings.cost(Translator(LOCALE, "en"), cost)
+    assert all(part in sentence for part in expected), sentence
+
+
+def test_a_mean_of_one_run_says_so():
+    from nnlab.report import context as ctx
+
+    repeats = {"cnn": [timed_run("cnn", s, 1, 100, 50) for s in (42, 43, 44)],
+               "rnn": [timed_run("rnn", 44, 1, 60, 14)]}  # fmt: skip
+    lab = ctx.Lab("boston", {kind: runs[-1] for kind, runs in repeats.items()}, repeats)
+    sentence = findings.cost(Translator(LOCALE, "en"), ctx.training_cost(lab))
+    assert "mean of 3 runs" in sentence and "one run, seed 44" in sentence
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])

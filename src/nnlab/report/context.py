@@ -311,37 +311,50 @@ def data_sources(labs: list[Lab]) -> dict[str, dict]:
     }
 
 
-def timing_group(lab: Lab) -> list[RunResult]:
-    """The runs that trained whose times can be compared (a failed run's epochs say nothing of
-    the model's cost): those trained on the same CPU type with the
-    same TensorFlow thread count (the largest such group that holds both models). Times taken
-    with other thread counts, or on another CPU, measure the machine more than the model."""
-    groups: dict[str, list[RunResult]] = {}
+def _timing_groups(lab: Lab) -> dict[tuple, list[RunResult]]:
+    """The runs that trained (a failed run's epochs say nothing of the model's cost), grouped
+    by what their times depend on besides the model: the CPU type and TensorFlow's thread
+    count."""
+    groups: dict[tuple, list[RunResult]] = {}
     for kind in KINDS:
-        for run in (r for r in scored(lab, kind) if failure_of(lab.task, r) is None):
-            machine = run.record.get("machine")
-            key = json.dumps(
-                [provenance.cpu_type(machine), (machine or {}).get("tensorflow_threads")]
-            )
+        for run in trained(lab, kind):
+            machine = run.record.get("machine") or {}
+            key = (json.dumps(provenance.cpu_type(machine)), machine.get("tensorflow_threads"))
             groups.setdefault(key, []).append(run)
-    both = [runs for runs in groups.values() if {run.record["kind"] for run in runs} == set(KINDS)]
-    return max(both, key=len) if both else []
+    return groups
+
+
+def _comparable(lab: Lab) -> dict[str, list[RunResult]] | None:
+    """Per kind, the runs whose times are compared: the largest group timed alike (same CPU
+    type and thread count) that holds both models; failing that, each model's largest group on
+    one CPU type that both trained on, at their own thread counts (compared as a bound)."""
+    groups = _timing_groups(lab)
+    kinds_of = {key: {run.record["kind"] for run in runs} for key, runs in groups.items()}
+    alike = [runs for key, runs in groups.items() if kinds_of[key] == set(KINDS)]
+    if alike:
+        group = max(alike, key=len)
+        return {kind: [run for run in group if run.record["kind"] == kind] for kind in KINDS}
+    for cpu in dict.fromkeys(key[0] for key in groups):
+        best = {}
+        for kind in KINDS:
+            own = [[r for r in runs if r.record["kind"] == kind]
+                   for key, runs in groups.items() if key[0] == cpu]  # fmt: skip
+            best[kind] = max(own, key=len, default=[])
+        if all(best.values()):
+            return best
+    return None
 
 
 def training_cost(lab: Lab) -> dict | None:
-    """Per kind, over the runs of timing_group: mean training time, mean epochs run, the median
-    time of one epoch and the mean prediction time; and which seeds and thread count those are.
-    Models that stop after different epoch counts are compared per epoch."""
-    group = timing_group(lab)
-    if not group:
+    """Per kind, over its comparable runs: mean training time, mean epochs run, the median time
+    of one epoch, the mean prediction time, and which seeds and thread count those are.
+    `same_threads`: both models timed alike; otherwise the ratio is a bound, stated only where
+    the slower model had at least as many threads (cost_bound)."""
+    chosen = _comparable(lab)
+    if not chosen:
         return None
-    machine = group[0].record.get("machine") or {}
-    out: dict = {
-        "seeds": sorted({run.record["seed"] for run in group}),
-        "threads": machine.get("tensorflow_threads"),
-    }
-    for kind in KINDS:
-        runs = [run for run in group if run.record["kind"] == kind]
+    out: dict = {}
+    for kind, runs in chosen.items():
         epoch_times = [s for run in runs for s in run.history.get("epoch_seconds", [])]
         out[kind] = {
             "params": runs[0].record["params"],
@@ -349,5 +362,23 @@ def training_cost(lab: Lab) -> dict | None:
             "epochs_run": float(np.mean([run.record["epochs_run"] for run in runs])),
             "epoch_seconds": float(np.median(epoch_times)) if epoch_times else None,
             "predict_seconds": float(np.mean([run.record["predict_seconds"] for run in runs])),
+            "seeds": sorted(run.record["seed"] for run in runs),
+            "threads": (runs[0].record.get("machine") or {}).get("tensorflow_threads"),
         }
+    out["same_threads"] = out["cnn"]["threads"] == out["rnn"]["threads"]
     return out
+
+
+def slower_per_epoch(cost: dict) -> str | None:
+    """The kind whose epoch took longer, when the comparison can say so: timed alike, or the
+    slower one had at least as many threads (more threads would only have sped it up, so its
+    ratio is a lower bound). None where the times cannot be compared."""
+    seconds = {kind: cost[kind]["epoch_seconds"] for kind in KINDS}
+    if None in seconds.values():
+        return None
+    slow = max(KINDS, key=lambda kind: seconds[kind])
+    if cost["same_threads"]:
+        return slow
+    fast = next(kind for kind in KINDS if kind != slow)
+    threads = {kind: cost[kind]["threads"] or 0 for kind in KINDS}
+    return slow if threads[slow] >= threads[fast] > 0 else None

@@ -56,6 +56,7 @@ class Discussion:
     mistakes: list[str]  # the most confused classes, or the largest errors
     training: list[str]  # each model's own training settings, in words
     cost: str | None  # what training cost, from the runs that trained
+    cost_basis: str | None  # which runs and thread counts those times come from
     suits: str  # whether the architecture suits the data
     verdict: dict  # findings.verdict: the lab's verdict (name, lines)
     detail_failed: list[str]  # a failed detailed run, with its cause
@@ -205,6 +206,7 @@ def lab_view(
         mistakes=findings.mistakes(t, lab),
         training=findings.training_setup(t, lab.name, lab.runs, cite),
         cost=findings.cost(t, view.cost),
+        cost_basis=findings.cost_basis(t, view.cost) if view.cost else None,
         suits=findings.suitability(t, view),
         verdict=findings.verdict(t, view, cite),
         detail_failed=findings.detail_failed(t, view),
