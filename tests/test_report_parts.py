@@ -255,7 +255,7 @@ def test_a_mean_of_one_run_says_so():
 
     repeats = {"cnn": [timed_run("cnn", s, 1, 100, 50) for s in (42, 43, 44)],
                "rnn": [timed_run("rnn", 44, 1, 60, 14)]}  # fmt: skip
-    lab = ctx.Lab("boston", {kind: runs[-1] for kind, runs in repeats.items()}, repeats)
+    lab = ctx.Lab("mnist", {kind: runs[-1] for kind, runs in repeats.items()}, repeats)
     sentence = findings.cost(Translator(LOCALE, "en"), ctx.training_cost(lab))
     assert "mean of 3 runs" in sentence and "one run, seed 44" in sentence
 
