@@ -197,3 +197,15 @@ def test_bench_takes_its_peak_from_the_device():
 ])  # fmt: skip
 def test_known_gpus_peaks_from_their_data_sheets(name, peak):
     assert flops.gpu_peak_flops(name) == peak
+
+
+@pytest.mark.parametrize(
+    ("machine", "label"),
+    [({"cpu": "AMD EPYC", "cpu_family": 26, "simd": ["avx2"]}, "AMD EPYC (Zen 5)"),
+     ({"cpu": "AMD EPYC", "cpu_family": 25, "simd": ["avx2"]}, "AMD EPYC (Zen 3 or Zen 4)"),
+     ({"cpu": "Intel(R) Xeon(R) Processor", "cpu_family": 6, "simd": ["avx512f", "amx_tile"]},
+      "Intel(R) Xeon(R) Processor (AMX)"),
+     ({"cpu": "AMD EPYC", "gpu": {"name": "NVIDIA H100"}}, "NVIDIA H100")],
+)  # fmt: skip
+def test_a_processor_is_named_as_a_reader_knows_it(machine, label):
+    assert provenance.cpu_label(machine) == label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -704,3 +705,20 @@ def test_reference_material_is_on_the_site_not_in_the_pdf(rendered, lang):
     assert "SHA-256" not in pdf and t("Layer reference") not in pdf
     assert t("Training machine") in pdf and t("Libraries") in pdf
     assert html.count('id="verdict-') == 3  # each lab's verdict, stated once
+
+
+def test_the_published_report_holds_no_build_records(rendered):
+    """The site is the student's report: no checksums, tool commands or internal run names;
+    build/provenance.json keeps them for a rerun."""
+    for lang in LANGUAGES:
+        html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+        assert not re.search(r"\b[0-9a-f]{64}\b", html), lang  # a SHA-256
+        assert "nnlab report" not in html and "nnlab build" not in html, lang
+        assert "mnist-cnn (" not in html and "(family" not in html, lang
+    record = json.loads((rendered / "provenance.json").read_text())
+    assert record["command"].startswith("nnlab build")
+    assert all(
+        re.fullmatch(r"[0-9a-f]{64}", source["sha256"]) for source in record["data"].values()
+    )
+    runs = [run for group in record["machines"] for run in group["runs"]]
+    assert any(run.startswith("mnist-cnn (") for run in runs)

@@ -111,6 +111,26 @@ def lstm_cudnn(spec, on_gpu: bool) -> dict | None:
     }
 
 
+# AMD's CPU families by the microarchitecture people know them by (family 25 holds two).
+AMD_GENERATIONS = {23: "Zen or Zen 2", 25: "Zen 3 or Zen 4", 26: "Zen 5"}
+
+
+def cpu_label(record_machine: dict | None) -> str | None:
+    """The processor as a reader names it: "AMD EPYC (Zen 5)", "Intel Xeon (AMX)", a GPU by its
+    name. cpu_type, with its family number and flags, stays the grouping key."""
+    if not record_machine:
+        return None
+    if record_machine.get("gpu"):
+        return record_machine["gpu"].get("name", "unknown GPU")
+    name = record_machine.get("cpu", "unknown")
+    generation = AMD_GENERATIONS.get(record_machine.get("cpu_family")) if "AMD" in name else None
+    if generation:
+        return f"{name} ({generation})"
+    if "amx_tile" in record_machine.get("simd", []):
+        return f"{name} (AMX)"
+    return name
+
+
 def cpu_type(record_machine: dict | None) -> str | None:
     """A short name for a CPU type: same type, same kernels, same numbers for the same seed.
     A run trained on a GPU is named by its GPU (with the CUDA and cuDNN it ran), since the GPU's

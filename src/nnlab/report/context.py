@@ -6,7 +6,6 @@ Templates only format what is computed here; every number comes from the saved r
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -283,8 +282,7 @@ def training_machines(labs: list[Lab], others: list[RunResult] = ()) -> dict:
 
 
 def _machine_line(machine: dict | None) -> dict:
-    name = provenance.cpu_type(machine) or ""
-    return {"name": re.sub(r";[^)]*\)", ")", name), "cores": (machine or {}).get("cores"),
+    return {"name": provenance.cpu_label(machine) or "", "cores": (machine or {}).get("cores"),
             "labs": [], "trials": 0}  # fmt: skip
 
 

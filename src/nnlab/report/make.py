@@ -14,6 +14,7 @@ from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
 
 VERDICTS = "verdicts.json"  # every comparison the report states, for a grader's script
+PROVENANCE = "provenance.json"  # the build's records, kept out of the published report
 
 
 def gallery_indices(labs: list[ctx.Lab]) -> dict[str, list[int]]:
@@ -157,6 +158,7 @@ def make_report(
         build / VERDICTS,
         comparisons.as_json([r for lab in labs for r in records[lab.name]], waiting),
     )
+    atomic_write_json(build / PROVENANCE, provenance_record(meta, labs, shown))
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
                      log=log, experiments=shown, verdicts=records,
                      gaps={"boston": gap.boston_cnn(boston, shown)})  # fmt: skip
@@ -165,3 +167,20 @@ def make_report(
         if "pdf" in formats and pdf.exists():
             atomic_copy(pdf, build / "site" / lang / pdf.name)  # downloadable from the site
     return timings
+
+
+def provenance_record(meta: dict, labs: list, experiments: dict | None) -> dict:
+    """What the report leaves out for its reader but a rerun needs: the command, the data
+    sources with their checksums, and where each run was trained (machine, libraries,
+    threads), the lab's runs and the experiments' trials alike."""
+    trials = [run for found in (experiments or {}).values() for runs in found.values()
+              for run in runs]  # fmt: skip
+    return {
+        "command": meta["command"],
+        "generated": meta["generated"],
+        "profile": meta["profile"],
+        "runs_source": meta["runs_source"],
+        "precisions": meta["precisions"],
+        "data": ctx.data_sources(labs),
+        "machines": ctx.training_machines(labs, trials)["groups"],
+    }
