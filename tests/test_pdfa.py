@@ -14,8 +14,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from pypdf import PdfReader
 
+from nnlab import projectconfig
 from nnlab.report.render import Paths, write_pdf
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -135,3 +137,5 @@ def test_report_pdfs_are_pdfa3b(rendered, lang):
     info = pdfinfo_reads(path)
     assert info["Tagged"] == "yes"
     assert int(info["Pages"]) > 10
+    author = projectconfig.load(REPO / "report" / "report.toml").report["author"]
+    assert author and PdfReader(path).metadata.author == author  # report.toml's [report] author

@@ -32,9 +32,11 @@ def cover(lang: str, **keys) -> str:
 
 def test_the_cover_shows_every_key_given():
     html = cover("vi", university="Học viện X", faculty="Khoa Y", lecturer="TS. Z",
-                 class_name="D21CQCN01", logo_url="../assets/logo.png")  # fmt: skip
+                 class_name="D21CQCN01", logo_url="../assets/logo.png", author="Trần Thị A",
+                 student_id="B21DCCN001")  # fmt: skip
     for text in ("Học viện X", "Khoa Y", "TS. Z", "D21CQCN01", "Giảng viên hướng dẫn",
-                 "Mã sinh viên", 'src="../assets/logo.png"', "B21DCCN669"):  # fmt: skip
+                 "Mã sinh viên", 'src="../assets/logo.png"', "B21DCCN001",
+                 "Trần Thị A"):  # fmt: skip
         assert text in html, text
 
 
@@ -42,7 +44,7 @@ def test_the_cover_leaves_empty_keys_out_cleanly():
     html = cover("en")
     assert "Lecturer" not in html and "Class" not in html and "<img" not in html
     assert "university" not in html and "faculty" not in html  # no empty lines for them
-    assert "Student ID" in html  # the defaults' student id is shown
+    assert "Student ID" not in html and "Student" not in html  # no student named by default
 
 
 def test_a_note_in_one_language_is_reported_and_unknown_files_named(tmp_path):

@@ -23,8 +23,8 @@ REPORT_DEFAULTS = {
     "course": "intsyst01 — Hệ thống thông minh / Intelligent Systems",
     "class_name": "",
     "lecturer": "",
-    "author": "Nguyễn Quang Thắng",
-    "student_id": "B21DCCN669",
+    "author": "",
+    "student_id": "",
     "title_vi": "So sánh CNN và RNN (LSTM) trên MNIST, IMDB và Boston Housing",
     "title_en": "Comparing a CNN and an RNN (LSTM) on MNIST, IMDB and Boston Housing",
     "date": "",  # YYYY-MM-DD; empty: the build date
