@@ -406,3 +406,20 @@ def test_editions_fork_only_in_a_process_without_tensorflow(tmp_path, monkeypatc
     render.render(tmp_path, [], ["vi", "en"], ["pdf"], {}, {})
     assert ways == ([("here", "vi"), ("here", "en")] if tensorflow_loaded
                     else [("forked", ["vi", "en"])])  # fmt: skip
+
+
+def test_a_binary_classifier_that_leans_one_way_is_said_to():
+    t = Translator(LOCALE, "en")
+    leaning = findings.mistake_balance(t, "RNN", 2444, 1031)
+    assert "leans towards “positive”" in leaning and "70%" in leaning  # 2,444 of 3,475
+    balanced = findings.mistake_balance(t, "CNN", 1500, 1400)
+    assert "both ways" in balanced and "leans" not in balanced
+
+
+def test_a_long_review_is_quoted_by_its_opening_and_its_closing_lines():
+    from nnlab import samples
+
+    words = [f"w{i}" for i in range(200)]
+    excerpt = samples.ends(" ".join([*words, "verdict:", "awful"]), 300)
+    assert excerpt.startswith("w0 w1") and excerpt.endswith("verdict: awful") and " … " in excerpt
+    assert len(excerpt) <= 310

@@ -87,6 +87,15 @@ def shorten(text: str, limit: int = REVIEW_CHARS, tail: bool = False) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def ends(text: str, limit: int) -> str:
+    """A long review's opening and its closing lines, about `limit` characters in all (whole
+    words): a reviewer usually sums up at the end, where the label is decided."""
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit * 3 // 5].rsplit(" ", 1)[0], text[-(limit * 2 // 5) :]
+    return f"{head} … {tail.split(' ', 1)[-1]}"
+
+
 def imdb_samples(dataset, test_indices: list[int]) -> dict:
     """Two decoded training reviews, and the test reviews named by `test_indices`."""
     return {

@@ -112,8 +112,7 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
             continue
         if registry.LABS[lab.name].binary:
             by = {(p["true"], p["predicted"]): p["count"] for p in pairs}
-            out.append(t("errors:imdb", model=NAMES[kind], fp=t.num(by.get((0, 1), 0)),
-                         fn=t.num(by.get((1, 0), 0))))  # fmt: skip
+            out.append(mistake_balance(t, NAMES[kind], by.get((0, 1), 0), by.get((1, 0), 0)))
             continue
         listed = ", ".join(
             t("errors:pair", true=p["true"], pred=p["predicted"], n=t.num(p["count"]),
@@ -122,6 +121,22 @@ def mistakes(t, lab: ctx.Lab) -> list[str]:
         )  # fmt: skip
         out.append(t("errors:pairs", model=NAMES[kind], pairs=listed))
     return out
+
+
+# A binary classifier "leans" to one class when at least this share of its mistakes go that way.
+LEAN_SHARE = 0.6
+
+
+def mistake_balance(t, model: str, false_positives: int, false_negatives: int) -> str:
+    """Which way a binary classifier's mistakes go: the finding a confusion matrix hides."""
+    total = false_positives + false_negatives
+    counts = {"model": model, "fp": t.num(false_positives), "fn": t.num(false_negatives)}
+    if not total or max(false_positives, false_negatives) < LEAN_SHARE * total:
+        return t("errors:imdb", **counts)
+    positive = false_positives > false_negatives
+    return t("errors:imdb-lean", **counts, total=t.num(total),
+             side=t("positive" if positive else "negative"),
+             share=t.pct(max(false_positives, false_negatives) / total, 0))  # fmt: skip
 
 
 def count_word(t, n: int) -> str:

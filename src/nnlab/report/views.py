@@ -127,8 +127,10 @@ def imdb_details(lab: ctx.Lab, view: LabView, edition: Edition) -> ImdbDetails:
                 words = len(text.split())
                 other_p = float(outputs[other][item["index"]])
                 note = findings.review_note(edition.t, item, other, other_p, words)
-                # the part the model read: the end of a review cut to IMDB_MAXLEN ids
-                shown = samples.shorten(text, SHOWN_CHARS, tail=words > IMDB_MAXLEN)
+                # the part the model read: the end of a review cut to IMDB_MAXLEN ids; else
+                # the opening and the closing lines, where the reviewer sums up
+                shown = (samples.shorten(text, SHOWN_CHARS, tail=True) if words > IMDB_MAXLEN
+                         else samples.ends(text, SHOWN_CHARS))  # fmt: skip
                 again = item["index"] in quoted
                 quoted.add(item["index"])
                 wrong[kind].append({**item, "text": None if again else shown,
