@@ -423,3 +423,15 @@ def test_a_long_review_is_quoted_by_its_opening_and_its_closing_lines():
     excerpt = samples.ends(" ".join([*words, "verdict:", "awful"]), 300)
     assert excerpt.startswith("w0 w1") and excerpt.endswith("verdict: awful") and " … " in excerpt
     assert len(excerpt) <= 310
+
+
+@pytest.mark.parametrize(("notebook", "expected"), [(16.8, "within the spread"), (25.0, "house 1")])
+def test_the_notebooks_houses_are_compared_with_the_seeds_spread_not_one_run(notebook, expected):
+    t = Translator(LOCALE, "en")
+    priced = [{"notebook": notebook, "cnn": 21.5, "rnn": 16.1,
+               "seeds": {"cnn": {"low": 15.5, "high": 21.5, "n": 10}}},
+              {"notebook": 43.5, "cnn": 42.1, "rnn": 39.1,
+               "seeds": {"cnn": {"low": 38.5, "high": 46.7, "n": 10}}}]  # fmt: skip
+    (sentence,) = findings.handmade_sentences(t, priced, None)
+    assert "Over this lab's 10 CNN runs that trained" in sentence and "15.5–21.5" in sentence
+    assert expected in sentence

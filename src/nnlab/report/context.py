@@ -219,9 +219,14 @@ def handmade_houses(lab: Lab) -> list[dict] | None:
     today's houses (nnlab train prices them)."""
     if any(run.handmade_k is None for run in lab.runs.values()):
         return None
+    priced = {kind: [run.handmade_k for run in trained(lab, kind) if run.handmade_k is not None]
+              for kind in KINDS}  # fmt: skip
     return [
         {"features": list(features), "notebook": NOTEBOOK_HANDMADE_PRICES_USD[i] / 1000,
-         **{k: run.handmade_k[i] for k, run in lab.runs.items()}}
+         **{k: run.handmade_k[i] for k, run in lab.runs.items()},
+         # over the seeds that trained: one run's price is one draw of the training's variation
+         "seeds": {k: {"low": min(p[i] for p in prices), "high": max(p[i] for p in prices),
+                       "n": len(prices)} for k, prices in priced.items() if prices}}
         for i, features in enumerate(HANDMADE_HOUSES)
     ]  # fmt: skip
 

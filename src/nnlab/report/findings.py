@@ -671,10 +671,18 @@ def handmade_sentences(t, priced: list[dict] | None, price_range) -> list[str]:
         else:
             count = count_word(t, len(priced) * len(ctx.KINDS))
             out.append(t("house:all-inside", n=count, **values))
-    out.append(t("house:notebook", count=count_word(t, len(priced)),
-                 prices=listed(t, [t.num(house["notebook"], 1) for house in priced]),
-                 diffs=listed(t, [t.signed(house["cnn"] - house["notebook"], 1)
-                                  for house in priced])))  # fmt: skip
+    prices = listed(t, [t.num(house["notebook"], 1) for house in priced])
+    spread = [house["seeds"].get("cnn") for house in priced]
+    if None in spread:
+        return out
+    ranges = listed(t, [t("range", low=t.num(s["low"], 1), high=t.num(s["high"], 1))
+                        for s in spread])  # fmt: skip
+    outside = [str(number) for number, (house, s) in enumerate(zip(priced, spread, strict=True), 1)
+               if not s["low"] <= house["notebook"] <= s["high"]]  # fmt: skip
+    verdict = (t("house:notebook-outside", houses=listed(t, outside)) if outside
+               else t("house:notebook-inside"))  # fmt: skip
+    out.append(t("house:notebook", count=count_word(t, len(priced)), prices=prices,
+                 n=spread[0]["n"], ranges=ranges, verdict=verdict))  # fmt: skip
     return out
 
 
