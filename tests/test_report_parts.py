@@ -435,3 +435,21 @@ def test_the_notebooks_houses_are_compared_with_the_seeds_spread_not_one_run(not
     (sentence,) = findings.handmade_sentences(t, priced, None)
     assert "Over this lab's 10 CNN runs that trained" in sentence and "15.5–21.5" in sentence
     assert expected in sentence
+
+
+def test_the_batchnorm_control_is_compared_on_test_error_with_the_same_seeds():
+    from types import SimpleNamespace
+
+    from nnlab.report import gap
+
+    def run(seed, mae, epochs):
+        return SimpleNamespace(record={"seed": seed, "epochs_run": epochs}, metrics={"mae": mae})
+
+    lab = [run(42, 3.5, 50), run(43, 3.8, 50), run(44, 9.0, 50)]
+    control = [run(42, 3.3, 50), run(43, 3.1, 50)]  # no control run of seed 44
+    found = gap.paired_test_mae(lab, control)
+    assert found["seeds"] == [42, 43] and found["lab"] == 3.65 and found["control"] == 3.2
+    t = Translator(LOCALE, "en")
+    base = {"window": (5, 30), "lab": 12.0, "lab_runs": 3, "control": 2.0, "control_runs": 2,
+            "inference": None, "measured_runs": 0, "test_mae": found}  # fmt: skip
+    assert "all ran 50 epochs" in " ".join(findings.gap_sentences(t, base))

@@ -326,6 +326,17 @@ def gap_sentences(t, found: dict | None) -> list[str]:
                      val=loss_text(t, measured["validation_loss"])))  # fmt: skip
     explained = found["control"] <= GAP_EXPLAINED * found["lab"]
     out.append(t("gap:bn-yes" if explained else "gap:bn-no"))
+    mae = found.get("test_mae")
+    if mae:
+        values = {"control": t.num(mae["control"], 2), "lab": t.num(mae["lab"], 2),
+                  "seeds": _seed_range(mae["seeds"])}  # fmt: skip
+        epochs = {*mae["control_epochs"], *mae["lab_epochs"]}
+        if len(epochs) == 1:  # every run went the same length: the epochs are no difference
+            out.append(t("gap:test-mae-same", epochs=epochs.pop(), **values))
+        else:
+            out.append(t("gap:test-mae", **values,
+                         control_epochs=listed(t, [str(n) for n in mae["control_epochs"]]),
+                         lab_epochs=listed(t, [str(n) for n in mae["lab_epochs"]])))  # fmt: skip
     return out
 
 

@@ -48,4 +48,26 @@ def boston_cnn(lab: ctx.Lab, experiments: dict | None) -> dict | None:
             for key in ("train_loss_inference", "train_loss_running", "validation_loss")
         } if measured else None,
         "measured_runs": len(measured),
+        "test_mae": paired_test_mae(lab_runs, control),
     }  # fmt: skip
+
+
+def paired_test_mae(lab_runs: list, control: list) -> dict | None:
+    """The control's mean test MAE against the lab's CNN runs of the same seeds (the ones
+    that trained): whether faster moving averages also change the error on new districts."""
+    lab_by_seed = {run.record["seed"]: run for run in lab_runs if run.metrics}
+    pairs = [(lab_by_seed[run.record["seed"]], run) for run in control
+             if run.metrics and run.record["seed"] in lab_by_seed]  # fmt: skip
+    if not pairs:
+        return None
+    return {
+        "lab": float(np.mean([lab.metrics["mae"] for lab, _ in pairs])),
+        "control": float(np.mean([other.metrics["mae"] for _, other in pairs])),
+        "seeds": sorted(lab.record["seed"] for lab, _ in pairs),
+        "lab_epochs": [lab.record["epochs_run"] for lab, _ in sorted(pairs, key=_seed)],
+        "control_epochs": [other.record["epochs_run"] for _, other in sorted(pairs, key=_seed)],
+    }
+
+
+def _seed(pair) -> int:
+    return pair[0].record["seed"]
