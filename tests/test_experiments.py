@@ -68,15 +68,20 @@ def test_replayed_early_stopping_stops_and_keeps_what_keras_does(losses, patienc
 
 
 def test_a_validation_loss_that_turns_up_is_found_with_its_epoch():
-    val = [10, 8, 6, 5, 4, 4.2, 4.5, 4.8, 5.0, 5.2]
-    train = [12, 9, 7, 5.5, 4.5, 4.0, 3.6, 3.3, 3.1, 3.0]
-    found = lessons.turn_up({"val_loss": val, "loss": train})
-    assert found["best"] == 5
-    assert found["turned_up"]
-    assert found["rise"] == pytest.approx(0.3)
+    """A U-shaped validation loss under epoch-to-epoch noise turns up around its minimum; the
+    same noise around a flat loss does not, however far its last epoch sits from its lowest."""
+    rng = np.random.default_rng(0)
+    epochs = np.arange(300)
+    noise = rng.normal(0, 1.5, 300)
+    train = 40 * np.exp(-epochs / 40) + 3
+    u_shaped = 8 + 30 * np.exp(-epochs / 30) + 0.0002 * (epochs - 150).clip(0) ** 2 + noise
+    found = lessons.turn_up({"val_loss": u_shaped, "loss": train})
+    assert found["turned_up"] and found["window"] == lessons.SMOOTHING
+    assert 120 <= found["best"] <= 190
     assert found["train_final"] < found["train_at_best"]
-    flat = lessons.turn_up({"val_loss": [10, 8, 6, 5, 4, 4.1], "loss": train[:6]})
-    assert not flat["turned_up"]  # 2.5 % above the minimum: noise, not a turn
+    flat = 8 + noise
+    assert flat[-1] > 1.3 * flat.min()  # the single epochs differ by far more than 5 %
+    assert not lessons.turn_up({"val_loss": flat, "loss": train})["turned_up"]
 
 
 def test_gradient_decay_counts_the_steps_back_to_one_percent():

@@ -17,6 +17,8 @@ from nnlab.stats import seed_summary
 
 # A loss that ends more than this share above its minimum has clearly turned up.
 TURN_UP = 0.05
+# Epochs in the moving average a turn is read from (fewer in a short run: a fifth of it).
+SMOOTHING = 21
 # The gradient "has vanished" once it is below this share of its value at the last step.
 VANISHED = 0.01
 
@@ -44,18 +46,36 @@ def early_stop(val_losses: list[float], patience: int = PATIENCE) -> dict | None
 
 
 def turn_up(history: dict) -> dict:
-    """The epoch of the lowest validation loss and what the two losses did after it."""
-    val, train = history["val_loss"], history["loss"]
-    best = int(np.argmin(val))
+    """Where the validation loss, averaged over a moving window, was lowest and whether it then
+    clearly turned up: by more than TURN_UP and more than twice the noise of two window means
+    (one epoch's validation loss on a few dozen districts jumps by 10-30 %, so the lowest single
+    epoch and the last one would compare noise with noise)."""
+    val = np.asarray(history["val_loss"], dtype=float)
+    train = np.asarray(history["loss"], dtype=float)
+    window = max(1, min(SMOOTHING, len(val) // 5))
+    kernel = np.ones(window) / window
+    smooth_val, smooth_train = (
+        np.convolve(val, kernel, "valid"),
+        np.convolve(train, kernel, "valid"),
+    )
+    centre = (window - 1) // 2  # the epoch (from 0) each window's mean stands for
+    best = int(np.argmin(smooth_val))
+    # one epoch's noise from the differences of neighbouring epochs (robust to the trend and to
+    # the first epochs' fall: the median absolute difference), then a window mean's noise
+    steps = np.abs(np.diff(val))
+    epoch_noise = 1.4826 * float(np.median(steps)) / np.sqrt(2) if len(steps) else 0.0
+    noise = epoch_noise / np.sqrt(window)
+    rise = smooth_val[-1] - smooth_val[best]
     return {
-        "best": best + 1,
-        "best_loss": val[best],
-        "final_loss": val[-1],
-        "rise": val[-1] / val[best] - 1,
-        "turned_up": val[-1] > val[best] * (1 + TURN_UP),
-        "train_at_best": train[best],
-        "train_final": train[-1],
+        "best": best + centre + 1,
+        "best_loss": float(smooth_val[best]),
+        "final_loss": float(smooth_val[-1]),
+        "rise": float(rise / smooth_val[best]),
+        "turned_up": bool(rise > TURN_UP * smooth_val[best] and rise > 2 * np.sqrt(2) * noise),
+        "train_at_best": float(smooth_train[best]),
+        "train_final": float(smooth_train[-1]),
         "epochs": len(val),
+        "window": window,
     }
 
 

@@ -121,6 +121,7 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
         limit=t.pct(lessons.TURN_UP, 0),
         train_best=t.num(first["train_at_best"], 1),
         train_final=t.num(first["train_final"], 1),
+        window=t.num(first["window"]),
     )
     falling = first["train_final"] < first["train_at_best"]
     turned = "exp:early:turned" if first["turned_up"] and falling else "exp:early:flat"
@@ -152,6 +153,12 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
                 high=t.num(max(bests)),
                 stop_low=t.num(min(stops, default=0)),
                 stop_high=t.num(max(stops, default=0)),
+                turned=t.num(
+                    sum(
+                        row["turned_up"] and row["train_final"] < row["train_at_best"]
+                        for row in rows
+                    )
+                ),
             )
         )
     paired = [row for row in rows if row["lab_test"] is not None]
