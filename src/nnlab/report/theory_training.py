@@ -130,7 +130,8 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
     if stopped is None:
         sentences.append(t("exp:early:never", patience=t.num(PATIENCE)))
     else:
-        same = stopped["kept"] == first["best"]
+        # kept inside the window around the averaged minimum: it stopped where it should
+        same = abs(stopped["kept"] - first["best"]) <= first["window"] // 2
         sentences.append(
             t(
                 "exp:early:stop-best" if same else "exp:early:stop-early",
@@ -139,7 +140,7 @@ def early_stopping(t, store: FigureStore, trials: dict[str, list], boston: ctx.L
                 kept_loss=t.num(stopped["kept_loss"], 1),
                 best=t.num(first["best"]),
                 best_loss=t.num(first["best_loss"], 1),
-                ratio=t.pct(stopped["kept_loss"] / first["best_loss"] - 1, 0),
+                window=t.num(first["window"]),
             )
         )
     if len(rows) > 1:
