@@ -483,6 +483,13 @@ def test_the_statistics_cache_is_keyed_by_its_settings(tmp_path, monkeypatch):
     monkeypatch.setitem(STATISTICS_STAGE.params, "resamples", 500)
     cached_comparison(lab, tmp_path / "stats")
     assert len(list((tmp_path / "stats").iterdir())) == 2  # recomputed, not reused
+    # the runs' null losses decide which runs failed, so which run is typical: in the key too
+    settings = {"epochs": 50, "batch_size": 32, "validation_split": 0.1, "patience": 5}
+    for run in runs_.values():
+        run.record.update(n_train=404, inputs={"params": {"settings": settings}})
+    lab.train_targets = np.r_[np.zeros(363), np.full(41, 3.0)]
+    cached_comparison(lab, tmp_path / "stats")
+    assert len(list((tmp_path / "stats").iterdir())) == 3
 
 
 def test_a_refused_image_stops_the_pdf_with_its_name(tmp_path):

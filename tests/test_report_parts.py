@@ -10,8 +10,10 @@ import pytest
 from conftest import REPO
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from nnlab import diagnose
 from nnlab.errors import NnlabError
 from nnlab.projectconfig import REPORT_DEFAULTS
+from nnlab.report import context as ctx
 from nnlab.report import findings, prose
 from nnlab.report.i18n import Translator
 from nnlab.report.references import CITATION, References
@@ -82,31 +84,59 @@ def test_every_reference_is_cited_somewhere():
 
 
 class Run:
-    """Just what findings.fitting reads from a run."""
+    """Just what findings.fitting reads from a run: its history, settings and record."""
 
-    def __init__(self, loss, val_loss, epochs, outputs=None, y_true=None):
+    def __init__(self, loss, val_loss, epochs):
         self.history = {"loss": loss, "val_loss": val_loss}
-        self.settings = {"epochs": epochs, "patience": None}
-        self.record = {"inputs": {"params": {"settings": self.settings}}}
+        self.settings = {"epochs": epochs, "batch_size": 32, "validation_split": 0.1,
+                         "patience": None}  # fmt: skip
+        self.record = {"inputs": {"params": {"settings": self.settings}}, "n_train": 404}
         self.failed = False
-        self.outputs = outputs if outputs is not None else np.linspace(10, 40, 50)
-        self.y_true = y_true if y_true is not None else np.linspace(10, 40, 50)
+
+
+# Boston-sized training targets whose 363 fitted examples are 0 and 41 validated ones 3: the
+# validation loss of predicting the fitted mean is 9.
+NULL_NINE = ctx.Lab("boston", {}, {}, np.r_[np.zeros(363), np.full(41, 3.0)])
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_fitting_sentences_follow_the_rule_not_the_gap(lang):
     t = Translator(LOCALE, lang)
     under_trained = Run(list(np.linspace(5, 1, 50)), list(np.linspace(6, 2, 50)), 50)
-    found = findings.fitting(under_trained, "regression")
+    found = findings.fitting(under_trained, NULL_NINE)
     assert found["verdict"] == "still-improving"
     sentence = findings.fitting_sentence(t, "CNN", found, None)
     assert ("50" in sentence) and (
         "under-trained" in sentence or "chưa được huấn luyện đủ" in sentence
     )
-    collapsed = Run([9, 8, 8], [9, 9, 9], 50, outputs=np.full(50, 25.0))
-    found = findings.fitting(collapsed, "regression")
-    assert found["verdict"] == "failed"
+    collapsed = Run([9, 8, 8], [9, 9, 9], 50)  # at the null loss: on the mean's plateau
+    found = findings.fitting(collapsed, NULL_NINE)
+    assert (found["verdict"], found["failure"]) == ("failed", "plateau")
     assert "overfitting" not in findings.fitting_sentence(t, "RNN", found, 5)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_two_runs_lowest_in_their_last_epoch_show_the_threshold_between_them(lang):
+    """The frozen MNIST CNN (seed 42) and LSTM (seed 43): one good fit, one under-trained; each
+    sentence gives its own fall and the 5 % that separates them."""
+    t = Translator(LOCALE, lang)
+    mnist = ctx.Lab("mnist", {}, {})
+    cnn = Run([0.2022, 0.0546, 0.0361, 0.0274, 0.0216], [0.0568, 0.0455, 0.0444, 0.0508, 0.0425], 5)
+    lstm = Run([0.5907, 0.1744, 0.115, 0.0872, 0.0712], [0.1546, 0.0986, 0.0739, 0.069, 0.0548], 5)
+    threshold = t.pct(diagnose.OVERFIT_RISE, 0)
+    for run, verdict, fall in ((cnn, "good-fit", 0.0428), (lstm, "still-improving", 0.2058)):
+        found = findings.fitting(run, mnist)
+        assert (found["verdict"], found["best_epoch"]) == (verdict, 5)
+        sentence = findings.fitting_sentence(t, "CNN", found, None)
+        assert threshold in sentence and t.pct(fall, 1) in sentence, sentence
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_failed_rule_says_it_reads_no_test_data(lang):
+    rule = dict(findings.fitting_rules(Translator(LOCALE, lang)))["failed"]
+    assert ("validation history only, never the test set" in rule) or (
+        "lịch sử huấn luyện và kiểm định, không bao giờ dùng đến tập kiểm tra" in rule
+    )
 
 
 def test_a_hand_made_house_outside_the_training_range_is_named():
@@ -345,20 +375,23 @@ def test_the_fitting_rules_state_diagnose_s_thresholds(monkeypatch):
     t = Translator(LOCALE, "en")
     monkeypatch.setattr(diagnose, "OVERFIT_RISE", 0.07)
     monkeypatch.setattr(diagnose, "UNDERFIT_DROP", 0.15)
+    monkeypatch.setattr(diagnose, "FAILED_SHARE", {"classification": 0.85, "regression": 0.4})
     rules = dict(findings.fitting_rules(t))
-    assert list(rules) == ["underfitting", "overfitting", "still-improving", "good-fit"]
+    assert list(rules) == ["failed", "underfitting", "overfitting", "still-improving", "good-fit"]
+    assert "85%" in rules["failed"] and "40%" in rules["failed"]
     assert "15%" in rules["underfitting"] and "7%" in rules["overfitting"]
     assert "7%" in rules["still-improving"]
 
 
 def test_the_hand_made_prices_are_judged_in_one_sentence():
     t = Translator(LOCALE, "vi")
-    houses = [{"cnn": 21.5, "rnn": 16.1, "notebook": 16.7651},
-              {"cnn": 42.1, "rnn": 39.1, "notebook": 43.47539}]  # fmt: skip
+    spread = {"cnn": {"low": 15.5, "high": 21.5, "n": 10}}
+    houses = [{"cnn": 21.5, "rnn": 16.1, "notebook": 16.7651, "seeds": spread},
+              {"cnn": 42.1, "rnn": 39.1, "notebook": 43.47539, "seeds": spread}]  # fmt: skip
     inside, notebook = findings.handmade_sentences(t, houses, (5.0, 50.0))
     assert inside == ("Cả bốn mức giá đều nằm trong khoảng giá của tập huấn luyện "
                       "(5,0–50,0 nghìn USD).")  # fmt: skip
-    assert "+4,7" in notebook and "\u22121,4" in notebook
+    assert "16,8 và 43,5" in notebook and "căn nhà 2" in notebook  # 43.5 outside 15.5–21.5
     houses[1]["rnn"] = 55.0
     outside, _ = findings.handmade_sentences(t, houses, (5.0, 50.0))
     assert "55,0" in outside and "RNN" in outside and "căn nhà 2" in outside

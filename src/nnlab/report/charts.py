@@ -84,7 +84,7 @@ def curve_role(lab: ctx.Lab, kind: str, run) -> str:
     another run that trained, or a failed one."""
     if run is lab.runs[kind]:
         return "typical"
-    return "failed" if run.failed or ctx.failure_of(lab.task, run) else "trained"
+    return "failed" if run.failed or ctx.failure_of(lab, run) else "trained"
 
 
 def _stack(test_images: dict, items: list[dict]):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlab import diagnose, metrics, verdicts
+from nnlab import labs as registry
 from nnlab.experiments import design
 from nnlab.metric_table import METRICS
 from nnlab.report import context as ctx
@@ -27,9 +28,9 @@ PROTOCOLS = ("notebook", "patience", "restart")
 POPULATIONS = ("trained", "all")
 
 
-def _restarted(run) -> bool:
+def _restarted(lab: ctx.Lab, run) -> bool:
     """The restart rule, from the run's validation history alone (never the test set)."""
-    classes = 2 if run.outputs is None else metrics.class_probabilities(run.outputs).shape[1]
+    classes = len(registry.LABS[lab.name].class_names)
     return diagnose.at_chance_after_first_epoch(run.history, classes)
 
 
@@ -42,7 +43,8 @@ def protocol_runs(lab: ctx.Lab, experiments: dict | None) -> dict[str, dict[str,
         out["patience"] = {kind: trials[name] for kind, name in names.items()}
     if lab.task == "classification":
         kept = {
-            kind: [run for run in runs if not _restarted(run)] for kind, runs in lab.repeats.items()
+            kind: [run for run in runs if not _restarted(lab, run)]
+            for kind, runs in lab.repeats.items()
         }
         if kept != lab.repeats and all(kept.values()):
             out["restart"] = kept
@@ -50,7 +52,7 @@ def protocol_runs(lab: ctx.Lab, experiments: dict | None) -> dict[str, dict[str,
 
 
 def _model(lab: ctx.Lab, runs: list, population: str, higher: bool) -> dict:
-    failed = {run.record["seed"]: ctx.failure_of(lab.task, run) for run in runs}
+    failed = {run.record["seed"]: ctx.failure_of(lab, run) for run in runs}
     failed = {seed: cause for seed, cause in failed.items() if cause}
     chosen = [
         run

@@ -26,11 +26,13 @@ REVIEWS_PER_MODEL = 2  # per model, its most confident mistakes (both media)
 @dataclass
 class Lab:
     """One dataset's detailed run per model (its typical run: the median among the runs that
-    trained) and all seeds' runs."""
+    trained), all seeds' runs, and its training targets where the data extracts hold them
+    (Boston's prices: what a regressor's null loss is measured on, `null_loss`)."""
 
     name: str
     runs: dict[str, RunResult]
     repeats: dict[str, list[RunResult]]
+    train_targets: np.ndarray | None = None
 
     @property
     def task(self) -> str:
@@ -41,32 +43,62 @@ class Lab:
         return all(not run.failed and run.outputs is not None for run in self.runs.values())
 
 
-def failure_of(task: str, run: RunResult) -> str | None:
-    """Why the run failed to train (diagnose.failure), or None."""
-    budget = run.settings["epochs"]
-    return diagnose.failure(task, run.y_true, run.outputs, run.history, budget)
+def null_loss(lab: Lab, run: RunResult) -> float | None:
+    """The validation loss of a model that learned nothing, which diagnose.failure measures the
+    run against: ln(classes) for a classifier; for a regressor, the MSE of always predicting
+    its fitted examples' mean on its validation examples (the last n_val of its training
+    targets, as Keras's validation_split holds them out). None without the lab's training
+    targets or a validation set."""
+    if lab.task == "classification":
+        return diagnose.chance_loss(len(registry.LABS[lab.name].class_names))
+    if lab.train_targets is None:
+        return None
+    settings = config.TrainSettings(**run.settings)
+    n_train = run.record.get("n_train") or len(lab.train_targets[: settings.train_limit])
+    split = config.split_sizes(n_train, settings)  # for records that do not say
+    n_fit, n_val = (run.record.get(key, split[key]) for key in ("n_fit", "n_val"))
+    if n_val == 0:
+        return None
+    targets = lab.train_targets[:n_train]
+    return diagnose.mean_prediction_loss(targets[:n_fit], targets[n_train - n_val :])
 
 
-def typical_run(task: str, runs: list[RunResult]) -> RunResult:
+def failure_of(lab: Lab, run: RunResult) -> str | None:
+    """Why the run failed to train (diagnose.failure, from its history alone), or None. A run
+    recorded as failed stopped on a NaN/inf loss, or before any epoch (training.py)."""
+    if run.failed:
+        return "diverged"
+    return diagnose.failure(lab.task, run.history, run.settings["epochs"], null_loss(lab, run))
+
+
+def typical_run(lab: Lab, runs: list[RunResult]) -> RunResult:
     """The median run by the main metric among the runs that trained (the first run when none
     trained): what the detailed sections show, and verdicts.json's detail_seed."""
-    trained = [run for run in runs if failure_of(task, run) is None]
+    trained = [run for run in runs if failure_of(lab, run) is None]
     if not trained:
         return runs[0]
-    key = metrics.main_metric(task)
+    key = metrics.main_metric(lab.task)
     seeds = [run.record["seed"] for run in trained]
     chosen = verdicts.median_run(seeds, [run.metrics[key] for run in trained],
                                  METRICS[key].higher_is_better)  # fmt: skip
     return trained[seeds.index(chosen)]
 
 
-def build_labs(found: dict[str, list[RunResult]]) -> list[Lab]:
+def training_targets(samples: dict) -> dict[str, np.ndarray]:
+    """Each lab's training targets held by its data extract (samples.py), by lab name."""
+    return {name: np.asarray(extract["y_train"], dtype=np.float64)
+            for name, extract in samples.items() if "y_train" in extract}  # fmt: skip
+
+
+def build_labs(found: dict[str, list[RunResult]], train_targets: dict | None = None) -> list[Lab]:
+    """Each lab's runs (`train_targets`: training_targets of the data extracts, without which a
+    regressor's failure cannot be judged)."""
     labs = []
     for dataset in LABS:
         repeats = {kind: found[f"{dataset}-{kind}"] for kind in KINDS}
-        task = registry.task_of(dataset)
-        detail = {kind: typical_run(task, runs) for kind, runs in repeats.items()}
-        labs.append(Lab(dataset, detail, repeats))
+        lab = Lab(dataset, {}, repeats, (train_targets or {}).get(dataset))
+        lab.runs.update({kind: typical_run(lab, runs) for kind, runs in repeats.items()})
+        labs.append(lab)
     return labs
 
 
@@ -96,7 +128,7 @@ def scored(lab: Lab, kind: str) -> list[RunResult]:
 
 def trained(lab: Lab, kind: str) -> list[RunResult]:
     """The kind's runs that trained: test predictions and no failure (diagnose.failure)."""
-    return [run for run in scored(lab, kind) if failure_of(lab.task, run) is None]
+    return [run for run in scored(lab, kind) if failure_of(lab, run) is None]
 
 
 def seed_table(lab: Lab) -> dict | None:
@@ -109,7 +141,7 @@ def seed_table(lab: Lab) -> dict | None:
     for kind in KINDS:
         cells = [
             {"seed": run.record["seed"], "value": None if run.failed else run.metrics[key],
-             "failure": failure_of(lab.task, run), "detail": run is lab.runs[kind]}
+             "failure": failure_of(lab, run), "detail": run is lab.runs[kind]}
             for run in lab.repeats[kind]
         ]  # fmt: skip
         trained = [cell["value"] for cell in cells if not cell["failure"]]

@@ -21,10 +21,10 @@ from nnlab.report import context as ctx
 NAMES = {"cnn": "CNN", "rnn": "RNN"}
 
 
-def fitting(run, task: str) -> dict:
-    """diagnose.fitting for one run, with why it failed if it did."""
+def fitting(run, lab: ctx.Lab) -> dict:
+    """diagnose.fitting for one run of `lab`'s data, with why it failed if it did."""
     budget = run.settings["epochs"]
-    return diagnose.fitting(run.history, budget, ctx.failure_of(task, run))
+    return diagnose.fitting(run.history, budget, ctx.failure_of(lab, run))
 
 
 def loss_text(t, value: float) -> str:
@@ -46,13 +46,24 @@ def fitting_sentence(t, model: str, found: dict, patience, lab: str = "") -> str
         return t("fit:overfitting", rise=rise, start=found["from_epoch"], **values) + " " + kept
     if verdict == "underfitting":
         return t("fit:underfitting", drop=t.pct(found["train_drop"], 0), **values)
-    return t(f"fit:{verdict}", **values)
+    # A best epoch near the end reads as still falling or levelled off by one threshold, shown
+    # with the run's own fall, so two curves lowest in their last epoch do not seem to disagree.
+    fall = found["late_fall"]
+    late = found["epochs_run"] - found["best_epoch"] <= found["near"]
+    if verdict == "still-improving" and fall is not None:
+        key = "fit:still-improving-fall"
+    elif verdict == "good-fit" and late and fall is not None and fall < diagnose.OVERFIT_RISE:
+        key = "fit:good-fit-late"
+    else:
+        return t(f"fit:{verdict}", **values)
+    return t(key, fall=t.pct(fall, 1), near=found["near"], rise=t.pct(diagnose.OVERFIT_RISE, 0),
+             **values)  # fmt: skip
 
 
-def verdict_counts(t, runs: list, task: str) -> str:
+def verdict_counts(t, runs: list, lab: ctx.Lab) -> str:
     """How runs' diagnoses split, in the rules' order, e.g. "overfitting in 2 seeds, good fit
     in 1 seed"."""
-    counts = Counter(fitting(run, task)["verdict"] for run in runs)
+    counts = Counter(fitting(run, lab)["verdict"] for run in runs)
     return ", ".join(
         t("fit:count-one" if counts[v] == 1 else "fit:count", verdict=t("verdict-name:" + v),
           n=counts[v])
@@ -67,7 +78,7 @@ def fitting_counts(t, lab: ctx.Lab) -> list[str]:
     for kind in ctx.KINDS:
         runs = [run for run in lab.repeats[kind] if run.history]
         if len(runs) >= 2:
-            found[kind] = (len(runs), verdict_counts(t, runs, lab.task))
+            found[kind] = (len(runs), verdict_counts(t, runs, lab))
     name = t(f"lab-short:{lab.name}")
     if len(found) == 2 and found["cnn"][0] == found["rnn"][0]:
         return [t("fit:seeds-both", n=found["cnn"][0], lab=name, cnn=found["cnn"][1],
@@ -83,7 +94,7 @@ def curves(t, lab: ctx.Lab) -> list[str]:
         if not run.history:
             continue
         patience = run.settings.get("patience")
-        out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab.task), patience,
+        out.append(fitting_sentence(t, NAMES[kind], fitting(run, lab), patience,
                                     t(f"lab-short:{lab.name}")))  # fmt: skip
     return out + fitting_counts(t, lab)
 
@@ -635,17 +646,17 @@ def training_setup(t, lab_name: str, runs: dict, cite) -> list[str]:
 
 
 def fitting_rules(t) -> list[tuple[str, str]]:
-    """diagnose.fitting's rules after the failed runs, (verdict, its rule in one sentence), in
-    the order they are tried, with the thresholds diagnose.py uses."""
+    """diagnose.fitting's rules, (verdict, its rule in one sentence), in the order they are
+    tried, with the thresholds diagnose.py uses; the first says what a failed run is."""
     rise = t.pct(diagnose.OVERFIT_RISE, 0)
     values = {
+        "failed": {task: t.pct(share, 0) for task, share in diagnose.FAILED_SHARE.items()},
         "underfitting": {"drop": t.pct(diagnose.UNDERFIT_DROP, 0)},
         "overfitting": {"rise": rise, "gap": t.pct(diagnose.OVERFIT_GAP, 0)},
         "still-improving": {"near": t.pct(diagnose.NEAR_END_SHARE, 0), "rise": rise},
         "good-fit": {},
     }
-    return [(verdict, t(f"rule:{verdict}", **values[verdict]))
-            for verdict in diagnose.VERDICTS if verdict != "failed"]  # fmt: skip
+    return [(verdict, t(f"rule:{verdict}", **values[verdict])) for verdict in diagnose.VERDICTS]
 
 
 def notebook_steps() -> dict:

@@ -35,7 +35,7 @@ def boston_cnn(lab: ctx.Lab, experiments: dict | None) -> dict | None:
     if not trials:
         return None
     control = [run for runs in trials.values() for run in runs]
-    lab_runs = [run for run in lab.repeats["cnn"] if ctx.failure_of(lab.task, run) is None]
+    lab_runs = [run for run in lab.repeats["cnn"] if ctx.failure_of(lab, run) is None]
     measured = [run.inference for run in lab_runs if run.inference]
     return {
         "window": WINDOW,

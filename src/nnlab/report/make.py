@@ -118,6 +118,9 @@ def make_report(
     found = load_all(selection)
     labs = ctx.build_labs(found)
     sample_data = _samples_for(build, selection.source, labs, log)
+    # Again with the training targets the extracts hold: a regressor's failure is judged
+    # against them. The galleries above are the classifiers', which need none.
+    labs = ctx.build_labs(found, ctx.training_targets(sample_data))
     boston = next(lab for lab in labs if lab.name == "boston")
     if boston.complete and ctx.handmade_houses(boston) is None:
         log(

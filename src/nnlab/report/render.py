@@ -188,7 +188,8 @@ def render(
 # The test-set statistics of a lab's detailed runs: the code and the bootstrap's settings.
 STATISTICS_STAGE = cachekey.Stage(
     "statistics",
-    code=(stats, diagnose, metrics, ctx.comparison, ctx.typical_run),
+    code=(stats, diagnose, metrics, ctx.comparison, ctx.typical_run, ctx.failure_of,
+          ctx.null_loss),
     params={"resamples": stats.N_RESAMPLES, "bootstrap_seed": stats.BOOTSTRAP_SEED,
             "alpha": stats.ALPHA},
 )  # fmt: skip
@@ -196,13 +197,21 @@ STATISTICS_STAGE = cachekey.Stage(
 
 def cached_comparison(lab: ctx.Lab, cache_dir: Path) -> dict:
     """A lab's test-set statistics of its detailed runs (intervals, paired test). Reused while
-    the predictions, the statistics code and the bootstrap's settings are unchanged."""
+    the predictions, the statistics code, the bootstrap's settings and the runs' null losses
+    (context.null_loss) are unchanged."""
     predictions = {
         f"{kind} {position}": run.record.get("files", {}).get(runfiles.PREDICTIONS)
         for kind, runs in lab.repeats.items()
         for position, run in enumerate(runs)
     }
-    deps = cachekey.dependencies(STATISTICS_STAGE, {"lab": lab.name}, predictions)
+    # the typical runs depend on which runs failed, judged against each run's null loss
+    null_losses = {
+        f"{kind} {position}": ctx.null_loss(lab, run)
+        for kind, runs in lab.repeats.items()
+        for position, run in enumerate(runs)
+    }
+    deps = cachekey.dependencies(STATISTICS_STAGE, {"lab": lab.name, "null_losses": null_losses},
+                                 predictions)  # fmt: skip
     path = cache_dir / f"{cachekey.key(deps)}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))

@@ -119,7 +119,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
             net=t.num(mean["linear"], 2),
             exact=t.num(mean["linear-regression"], 2),
             epochs=t.num(linear_epochs, 0),
-            diagnosis=_verdict(t, found["linear"]),
+            diagnosis=_verdict(t, found["linear"], boston),
         )
     ]
     wide, lab = found["wide-cnn"], found.get("lab-cnn")
@@ -136,7 +136,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
         )
         # The comparison rests on the wide CNN's seeds that trained; a failed seed says how
         # it was cut short, not what the extra capacity does.
-        causes = {run.record["seed"]: ctx.failure_of("regression", run) for run in wide["runs"]}
+        causes = {run.record["seed"]: ctx.failure_of(boston, run) for run in wide["runs"]}
         failed = {seed: cause for seed, cause in causes.items() if cause}
         if failed:
             sentences.append(t("exp:capacity:wide-failed", failed=len(failed), count=len(causes),
@@ -188,7 +188,7 @@ def capacity(t, store: FigureStore, trials: dict[str, list], boston: ctx.Lab) ->
                 t.num(row["params"]) if row["params"] else "—",
                 spread(t, row["score"]),
                 t.num(row["seeds"]),
-                _verdict(t, row),
+                _verdict(t, row, boston),
             ]
             for row in rows
         ],
@@ -209,15 +209,15 @@ def _placed(value: float, scores: dict) -> str:
     return "worse" if value > scores["high"] else "within"
 
 
-def _verdict(t, row: dict) -> str:
+def _verdict(t, row: dict, boston: ctx.Lab) -> str:
     """How the seeds' fitting diagnoses split (the lab's rule), for a network trained by
     epochs; one seed: its diagnosis."""
     runs = [run for run in row["runs"] if run.history]
     if not runs:
         return "—"  # a scikit-learn baseline: no epochs
     if len(runs) == 1:
-        return t("verdict-name:" + findings.fitting(runs[0], "regression")["verdict"])
-    return findings.verdict_counts(t, runs, "regression")
+        return t("verdict-name:" + findings.fitting(runs[0], boston)["verdict"])
+    return findings.verdict_counts(t, runs, boston)
 
 
 def gradients(t, store: FigureStore, trials: dict[str, list]) -> Exhibit:

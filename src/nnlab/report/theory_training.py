@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab import config
+from nnlab import config, diagnose
 from nnlab.experiments import figures as charts
 from nnlab.experiments import lessons
 from nnlab.experiments.design import PATIENCE
@@ -209,11 +209,10 @@ def constant_baseline(boston: ctx.Lab, y_train) -> dict:
     targets = np.asarray(y_train, dtype=float)[: run.record["n_train"]]
     settings = config.TrainSettings(**run.settings)
     n_fit = config.split_sizes(len(targets), settings)["n_fit"]
-    mean = float(targets[:n_fit].mean())
-    validation, test = targets[n_fit:], np.asarray(run.y_true, dtype=float)
-    return {"mean": mean, "n_fit": n_fit, "n_val": len(validation), "n_test": len(test),
-            "val": float(np.mean((validation - mean) ** 2)),
-            "test": float(np.mean((test - mean) ** 2))}  # fmt: skip
+    fitted, validation, test = targets[:n_fit], targets[n_fit:], run.y_true
+    return {"mean": float(fitted.mean()), "n_fit": n_fit, "n_val": len(validation),
+            "n_test": len(test), "val": diagnose.mean_prediction_loss(fitted, validation),
+            "test": diagnose.mean_prediction_loss(fitted, test)}  # fmt: skip
 
 
 def baseline_sentence(t, boston: ctx.Lab | None, houses: dict | None) -> str | None:

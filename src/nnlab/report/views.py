@@ -189,7 +189,7 @@ def lab_view(
         verdicts=records,
         cost=ctx.training_cost(lab),
         fit={
-            kind: findings.fitting(run, lab.task)["verdict"]
+            kind: findings.fitting(run, lab)["verdict"]
             for kind, run in lab.runs.items()
             if run.history
         },
