@@ -115,3 +115,71 @@ def no_network(request, monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+# A student's note holding every active thing one could write in Markdown: raw <script>,
+# handlers, a javascript: link, a frame, a form, a meta refresh, styles, and an attr_list
+# handler (no raw HTML needed), beside plain prose, a table and a picture of its own.
+HOSTILE_NOTE = """A remark with a [link](https://example.org/) and a picture of its own:
+
+![my own chart](chart.png)
+
+<script>document.title = "script ran"</script>
+<img alt="again" src="chart.png" onerror="document.title='onerror ran'" onload="document.title='onload ran'">
+[a trap](javascript:document.title=1)
+<iframe src="https://example.net/frame"></iframe>
+<form action="https://example.net/form"><input name="q"><button>Send</button></form>
+<meta http-equiv="refresh" content="0; url=https://example.net/refresh">
+<style>main { display: none }</style>
+<p style="position: fixed">styled</p>
+
+| model | accuracy |
+|---|---|
+| CNN | 0.99 |
+
+Hover me
+{: onmouseover="document.title='hover ran'" #contents }
+"""  # noqa: E501
+# A cover logo that runs script when opened at its own URL, and fetches from outside.
+HOSTILE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+ width="120" height="60" onload="document.title='logo ran'">
+<script>document.title = 'logo script ran'</script>
+<rect width="120" height="60" fill="#234"/>
+<a xlink:href="javascript:document.title=1"><text x="10" y="35" fill="#fff">HV</text></a>
+<image href="https://example.net/track.png" width="1" height="1"/>
+<foreignObject width="9" height="9"><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>
+</svg>
+"""
+NOTE_PICTURE = (37, 23)  # the note's picture's size, unlike any chart's, to find it in the PDF
+
+
+def hostile_project(root: Path) -> Path:
+    """A project folder (its templates, prose and catalogs) whose English MNIST note is
+    HOSTILE_NOTE, with its picture, and whose report.toml names HOSTILE_SVG as the logo."""
+    from PIL import Image
+
+    project = root / "project"
+    shutil.copytree(REPO / "templates", project / "templates")
+    for folder in ("content", "locale"):
+        shutil.copytree(REPO / "report" / folder, project / "report" / folder)
+    shutil.copyfile(REPO / "report" / "references.toml", project / "report" / "references.toml")
+    notes = project / "report" / "notes" / "en"
+    notes.mkdir(parents=True)
+    (notes / "mnist.md").write_text(HOSTILE_NOTE, encoding="utf-8")
+    Image.new("RGB", NOTE_PICTURE, (200, 40, 40)).save(notes / "chart.png")
+    (project / "logo.svg").write_text(HOSTILE_SVG, encoding="utf-8")
+    (project / "report" / "report.toml").write_text('[report]\nlogo = "logo.svg"\n', "utf-8")
+    return project
+
+
+@pytest.fixture(scope="session")
+def hostile_render(rendered, data_dir, tmp_path_factory) -> Path:
+    """A copy of the quick build with its English edition (HTML and PDF) rendered again from
+    hostile_project: the build folder."""
+    root = tmp_path_factory.mktemp("hostile")
+    project = hostile_project(root)
+    build = copy_build(rendered, root / "build")
+    result = run_nnlab(["report", "--profile", "quick", "--lang", "en"], data_dir, build,
+                       cwd=project)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return build

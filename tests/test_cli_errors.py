@@ -212,6 +212,39 @@ def test_config_that_is_not_utf8(tmp_path, capsys):
     assert_rejected(["runs", "--config", str(path)], capsys)
 
 
+@pytest.mark.parametrize(
+    "logo,make,reason",
+    [
+        ("logo.png", lambda path: path.symlink_to("/etc/passwd"), "is a symbolic link"),
+        ("../logo.png", None, "is outside"),  # refused as written: never looked for
+        ("/etc/passwd.png", None, "is an absolute path"),
+        ("logo.png", lambda path: path.write_text("text\n", encoding="utf-8"), "not a readable"),
+        ("logo.png", lambda path: path.write_bytes(b""), "is empty"),
+        ("logo.svg", lambda path: path.write_text('<!DOCTYPE svg [<!ENTITY x "y">]><svg/>'),
+         "has a DTD"),
+    ],
+    ids=["symlink-to-passwd", "up-and-out", "absolute", "text-as-png", "empty", "svg-with-dtd"],
+)  # fmt: skip
+def test_a_logo_that_is_not_a_real_image_of_the_project_is_one_line(
+    tmp_path, capsys, logo, make, reason
+):
+    """Refused before anything is published (the PDF's cover used to print the word "Logo")."""
+    if make:
+        make(tmp_path / logo)
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.toml").write_text(f'[report]\nlogo = "{logo}"\n', "utf-8")
+    line = assert_rejected(["runs", "--seeds", "1", "--dataset", "boston"], capsys)
+    assert f"report: 'logo' (line 2): {logo} " in line and reason in line
+
+
+@pytest.mark.parametrize("title", ['"A\\u0007B"', '""'], ids=["control-character", "empty"])
+def test_a_title_the_pdf_cannot_carry_is_one_line(tmp_path, capsys, title):
+    path = tmp_path / "mine.toml"
+    path.write_text(f"[report]\ntitle_en = {title}\n", encoding="utf-8")
+    line = assert_rejected(["runs", "--config", str(path)], capsys)
+    assert "'title_en' (line 2)" in line
+
+
 # --- folders --------------------------------------------------------------------------------
 
 

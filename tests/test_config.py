@@ -239,13 +239,35 @@ def test_the_cover_date_must_be_a_date(tmp_path):
     assert "'date' (line 2) must be YYYY-MM-DD" in message
 
 
-def test_the_cover_logo_must_be_an_existing_image(tmp_path):
+def test_the_cover_logo_must_be_an_image_inside_the_project(tmp_path, monkeypatch):
+    """The logo is relative to the project folder (the current one) and decoded when the config
+    is read: the one-line errors name the key and its line (tests/test_content_safety.py
+    checks each way an image is refused)."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
     assert "must be a .png" in load_error(tmp_path, '[report]\nlogo = "notes.txt"\n')
-    missing = tmp_path / "logo.png"
-    assert "names a missing file" in load_error(tmp_path, f'[report]\nlogo = "{missing}"\n')
-    missing.write_bytes(b"\x89PNG\r\n\x1a\n")
-    loaded = projectconfig.load(write(tmp_path, f'[report]\nlogo = "{missing}"\n'))
-    assert loaded.report["logo"] == str(missing)
+    assert "'logo' (line 2): logo.png is missing" in load_error(
+        tmp_path, '[report]\nlogo = "logo.png"\n'
+    )
+    Image.new("RGB", (8, 4), "navy").save(tmp_path / "logo.png")
+    absolute = tmp_path / "logo.png"
+    assert "is an absolute path" in load_error(tmp_path, f'[report]\nlogo = "{absolute}"\n')
+    loaded = projectconfig.load(write(tmp_path, '[report]\nlogo = "logo.png"\n'))
+    assert loaded.report["logo"] == "logo.png"
+
+
+@pytest.mark.parametrize("key", ["title_en", "author", "university"])
+def test_a_control_character_on_the_cover_is_refused(tmp_path, key):
+    """A control character would make the PDF's XML metadata invalid (the title goes there)."""
+    message = load_error(tmp_path, f'[report]\n{key} = "A \\u0007 title"\n')
+    assert f"'{key}' (line 2) holds the control character U+0007" in message
+
+
+@pytest.mark.parametrize("title", ['""', '"   "'])
+def test_an_empty_title_is_refused(tmp_path, title):
+    message = load_error(tmp_path, f"[report]\ntitle_vi = {title}\n")
+    assert "'title_vi' (line 2) is empty" in message
 
 
 def test_cover_keys_left_out_are_empty_and_known(tmp_path):

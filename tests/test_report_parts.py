@@ -54,11 +54,13 @@ def test_a_note_in_one_language_is_reported_and_unknown_files_named(tmp_path):
     (tmp_path / "en").mkdir()
     (tmp_path / "vi" / "mnist.md").write_text("Nhận xét *riêng*.", encoding="utf-8")
     (tmp_path / "en" / "mnst.md").write_text("typo", encoding="utf-8")
+    (tmp_path / "en" / "chart.png").write_bytes(b"a note's picture")
     warnings = prose.note_warnings(tmp_path, ["vi", "en"])
     assert any("mnist.md has no en version" in w for w in warnings)
     assert any("mnst.md is not read" in w for w in warnings)
-    assert prose.render_notes(tmp_path, "vi")["mnist"] == "<p>Nhận xét <em>riêng</em>.</p>"
-    assert prose.render_notes(tmp_path, "en") == {}
+    assert not any("chart.png" in w for w in warnings)
+    assert prose.render_notes(tmp_path, "vi", str)["mnist"] == "<p>Nhận xét <em>riêng</em>.</p>"
+    assert prose.render_notes(tmp_path, "en", str) == {}
 
 
 def test_citations_link_to_their_numbered_reference():

@@ -4,7 +4,9 @@ the page: wide tables scroll inside their wrapper, and no column shrinks to a wo
 scrolling table keeps its caption and its first column in view, and on a phone its key columns
 (the summary's test metric, an architecture's parameters) start on screen; a phone draws no
 chart's text under 9 px. No script: the contents list every section and stay a tap away on a
-phone, and each heading links to its section in the other edition.
+phone, and each heading links to its section in the other edition. Every page carries the
+Content-Security-Policy; on a page with a hostile student's note no script runs, and on a copy
+holding a script and a handler the policy alone refuses both.
 
 tests/browser/axe.mjs drives Debian's Chromium through playwright-core (npm, installed by
 `make setup` from package-lock.json) with a real viewport of the given CSS width. Chromium's
@@ -19,6 +21,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from nnlab.projectconfig import REPORT_DEFAULTS
+from nnlab.report.render import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -37,21 +42,27 @@ BLOCKING = {"serious", "critical"}  # axe impacts that fail the test (minor/mode
 MIN_CHART_TEXT = 9  # px: the smallest chart text a phone may draw (font size × the image's scale)
 
 
-@pytest.fixture(scope="module")
-def browser(rendered, tmp_path_factory) -> dict:
-    """Every page at every width, measured and checked once: {(page, width): result}."""
+def open_pages(site: Path, pages: list[str], widths: list[int], *extra: str) -> dict:
+    """The pages at each width, measured and checked by tests/browser/axe.mjs:
+    {(page, width): result}."""
     assert CHROMIUM, "chromium is not installed (scripts/system-deps.sh installs it)"
     assert NODE, "node is not installed (scripts/system-deps.sh installs it)"
     assert (REPO / "node_modules" / "axe-core").is_dir(), "npm packages missing: run `make setup`"
-    shots = tmp_path_factory.mktemp("shots")
     result = subprocess.run(
-        [NODE, str(SCRIPT), "--chromium", CHROMIUM, "--site", str(rendered / "site"),
-         "--pages", ",".join(PAGES), "--widths", ",".join(map(str, WIDTHS)), "--shots", str(shots)],
+        [NODE, str(SCRIPT), "--chromium", CHROMIUM, "--site", str(site), "--pages",
+         ",".join(pages), "--widths", ",".join(map(str, widths)), *extra],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     return {(r["page"], r["width"]): r for r in report["results"]}
+
+
+@pytest.fixture(scope="module")
+def browser(rendered, tmp_path_factory) -> dict:
+    """Every page at every width, measured and checked once."""
+    shots = tmp_path_factory.mktemp("shots")
+    return open_pages(rendered / "site", PAGES, WIDTHS, "--shots", str(shots))
 
 
 def cases():
@@ -111,6 +122,42 @@ def test_a_phone_draws_no_chart_text_under_9px(browser, lang):
 def test_no_script(browser, page, width):
     r = browser[page, width]
     assert (r["scripts"], r["handlers"]) == (0, [])
+    assert r["csp"] == CONTENT_SECURITY_POLICY  # and none would run (test_the_policy_alone...)
+
+
+# What a sanitiser might let through, put into a copy of the hostile note's page: the page's
+# Content-Security-Policy alone must stop it (Chromium names each refusal on the console).
+BYPASS = (
+    '<script>document.title = "script ran"</script>'
+    '<img alt="" src="../assets/logo.svg" onload="document.title = \'handler ran\'">'
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_browser(hostile_render, tmp_path_factory) -> dict:
+    """The English page of conftest.HOSTILE_NOTE (and HOSTILE_SVG as the cover's logo), and a
+    copy of it holding BYPASS, at a desktop width."""
+    site = shutil.copytree(hostile_render / "site", tmp_path_factory.mktemp("hostile") / "site")
+    page = (site / "en" / "index.html").read_text(encoding="utf-8")
+    bypass = page.replace("</main>", BYPASS + "</main>")
+    (site / "en" / "bypass.html").write_text(bypass, encoding="utf-8")
+    return open_pages(site, ["en/index.html", "en/bypass.html"], [1280])
+
+
+def test_no_script_runs_on_a_page_with_a_hostile_note(hostile_browser):
+    r = hostile_browser["en/index.html", 1280]
+    assert (r["scripts"], r["handlers"]) == (0, [])
+    assert r["title"] == REPORT_DEFAULTS["title_en"]  # no script of the note's changed it
+    assert r["csp"] == CONTENT_SECURITY_POLICY
+    assert r["console"] == [] and r["broken"] == []  # the note's picture and the logo show
+
+
+def test_the_policy_alone_stops_what_a_sanitiser_might_miss(hostile_browser):
+    r = hostile_browser["en/bypass.html", 1280]
+    assert r["scripts"] == 1 and r["handlers"] == ["img"]  # in the page...
+    assert r["title"] == REPORT_DEFAULTS["title_en"]  # ...and neither ran
+    refused = [line for line in r["console"] if "Content Security Policy" in line]
+    assert len(refused) == 2, r["console"]
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

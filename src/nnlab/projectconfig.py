@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnlab import projectfiles
 from nnlab.config import PRECISIONS, TUNABLE
 from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
@@ -31,7 +33,6 @@ REPORT_DEFAULTS = {
     "logo": "",  # an image file (PNG, JPEG or SVG), relative to the project folder
     "repository_url": "",
 }
-LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 
 
@@ -104,7 +105,18 @@ def _check_training(name: str, overrides: dict, text: str) -> dict:
 
 
 def _check_report(report: dict, text: str) -> dict:
-    """The cover's date must be a date and its logo a readable image."""
+    """The cover's text must be printable, its titles given, its date a date and its logo an
+    image inside the project folder (the current one)."""
+    for key, value in report.items():
+        control = next((char for char in value if unicodedata.category(char) == "Cc"), None)
+        if control is not None:  # a control character is invalid in the PDF's XML metadata
+            line = _line_of(text, key, "report")
+            raise NnlabError(f"report: '{key}' ({line}) holds the control character "
+                             f"U+{ord(control):04X}; remove it")  # fmt: skip
+    for key in ("title_vi", "title_en"):
+        if key in report and not report[key].strip():
+            line = _line_of(text, key, "report")
+            raise NnlabError(f"report: '{key}' ({line}) is empty; it is the edition's title")
     date = report.get("date", "")
     if date:
         try:
@@ -114,13 +126,11 @@ def _check_report(report: dict, text: str) -> dict:
             raise NnlabError(f"report: 'date' ({line}) must be YYYY-MM-DD, got {date!r}") from None
     logo = report.get("logo", "")
     if logo:
-        line = _line_of(text, "logo", "report")
-        if Path(logo).suffix.lower() not in LOGO_SUFFIXES:
-            raise NnlabError(
-                f"report: 'logo' ({line}) must be a {', '.join(LOGO_SUFFIXES)} file, got {logo!r}"
-            )
-        if not Path(logo).is_file():
-            raise NnlabError(f"report: 'logo' ({line}) names a missing file: {logo}")
+        try:
+            projectfiles.image(Path.cwd(), logo)
+        except NnlabError as exc:
+            line = _line_of(text, "logo", "report")
+            raise NnlabError(f"report: 'logo' ({line}): {exc}") from None
     return report
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnlab import labs as registry
-from nnlab import metrics, pipeline, projectconfig, samples
+from nnlab import metrics, pipeline, projectconfig, projectfiles, samples
 from nnlab.data import cache
-from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
+from nnlab.fsutil import atomic_copy, atomic_write_bytes, atomic_write_json, ensure_dir
 from nnlab.report import comparisons, gap
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
@@ -81,12 +81,13 @@ def precision_rows(build: Path, selection, labs: list[ctx.Lab]) -> list[dict]:
 
 
 def _site_logo(build: Path, logo: str) -> str:
-    """The cover's logo copied into the site (the PDF reads only files of the build); its URL
-    from an edition's page, or "" for none."""
+    """The cover's logo, decoded and cleaned (projectfiles.image), written into the site (the
+    PDF reads only files of the build); its URL from an edition's page, or "" for none."""
     if not logo:
         return ""
-    name = "logo" + Path(logo).suffix.lower()
-    atomic_copy(Path(logo), ensure_dir(build / "site" / "assets") / name)
+    cleaned = projectfiles.image(Path.cwd(), logo)
+    name = "logo" + cleaned.suffix
+    atomic_write_bytes(ensure_dir(build / "site" / "assets") / name, cleaned.data)
     return f"../assets/{name}"
 
 

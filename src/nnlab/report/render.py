@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
 import shlex
@@ -17,11 +18,12 @@ from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from nnlab import cachekey, diagnose, figures, metrics, runfiles, stats
+from nnlab import cachekey, diagnose, figures, metrics, projectfiles, runfiles, stats
 from nnlab.data import boston
 from nnlab.errors import NnlabError
 from nnlab.fsutil import (
     atomic_write,
+    atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
     ensure_dir,
@@ -82,7 +84,7 @@ def edition_context(
                        edition, (gaps or {}).get(lab.name))
         for lab in labs
     ]  # fmt: skip
-    notes = prose.render_notes(paths.notes, lang)
+    notes = prose.render_notes(paths.notes, lang, lambda image: note_image_url(lang_dir, image))
     tasks = set()
     for view in lab_views:
         view.notes = notes.get(view.name)
@@ -99,7 +101,7 @@ def edition_context(
             dt.date.fromisoformat(meta["date"]), t("date-format"), locale=t.locale
         ),
         "chapters": contents.CHAPTERS,
-        "code_css": Markup(listings.stylesheet() + (paths.templates / "code.css").read_text()),
+        "code_css": Markup(code_stylesheet(paths)),
         "labs": lab_views,
         "prose": texts,
         "notes": notes,
@@ -122,6 +124,14 @@ def edition_context(
     return values, store
 
 
+def note_image_url(lang_dir: Path, image: projectfiles.CleanImage) -> str:
+    """A note's cleaned picture written into the edition's folder, named by its content; its
+    URL from the edition's page."""
+    name = hashlib.sha256(image.data).hexdigest()[:16] + image.suffix
+    atomic_write_bytes(ensure_dir(lang_dir / "notes") / name, image.data)
+    return f"notes/{name}"
+
+
 def figure_code(locale_dir: Path, lang: str) -> str:
     """What every figure of an edition is drawn by: the chart code and the edition's catalog
     (its labels and number formats)."""
@@ -138,6 +148,17 @@ def figure_code(locale_dir: Path, lang: str) -> str:
     return cachekey.key(cachekey.dependencies(stage, files={"catalog": catalog}))
 
 
+def code_stylesheet(paths: Paths) -> str:
+    """The listings' colours: a file of the site (assets/code.css), inline in the PDF's HTML."""
+    return listings.stylesheet() + (paths.templates / "code.css").read_text(encoding="utf-8")
+
+
+# Every page of the site: no script at all, and images, styles and fonts only from the site
+# itself (an inline style or handler is refused too). WeasyPrint ignores it.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src 'self'; style-src 'self'; "
+                           "font-src 'self'; base-uri 'none'; form-action 'none'")  # fmt: skip
+
+
 def make_env(paths: Paths) -> Environment:
     env = Environment(
         loader=FileSystemLoader(paths.templates),
@@ -147,6 +168,7 @@ def make_env(paths: Paths) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["demote"] = prose.demote
+    env.globals["content_security_policy"] = CONTENT_SECURITY_POLICY
     return env
 
 
@@ -309,11 +331,9 @@ def in_medium(values: dict, medium: str) -> dict:
 def write_site_root(env: Environment, paths: Paths, meta: dict) -> None:
     atomic_write_text(paths.site / "index.html", env.get_template("index.html").render(meta=meta))
     atomic_write_text(paths.site / ".nojekyll", "")
-    for name in ("screen.css",):
-        atomic_write_text(
-            ensure_dir(paths.site / "assets") / name,
-            (paths.templates / name).read_text(encoding="utf-8"),
-        )
+    assets = ensure_dir(paths.site / "assets")
+    atomic_write_text(assets / "screen.css", (paths.templates / "screen.css").read_text("utf-8"))
+    atomic_write_text(assets / "code.css", code_stylesheet(paths))
 
 
 # The PDFs are archival copies: PDF/A-3b (fonts embedded, sRGB output intent, XMP metadata
