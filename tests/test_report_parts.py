@@ -57,6 +57,23 @@ def test_a_note_in_one_language_is_reported_and_unknown_files_named(tmp_path):
     assert prose.render_notes(tmp_path, "en") == {}
 
 
+def test_a_notes_folder_in_no_edition_s_language_is_named_once(tmp_path):
+    """report/notes/fr/ (or a note put straight in report/notes/) is read by no edition: one
+    line says so, instead of nothing."""
+    for folder in ("vi", "fr", ".git"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "fr" / "mnist.md").write_text("Remarques.", encoding="utf-8")
+    (tmp_path / "conclusion.md").write_text("Loose.", encoding="utf-8")
+    (tmp_path / "vi" / "mnist.md").write_text("Nhận xét.", encoding="utf-8")
+    warnings = prose.note_warnings(tmp_path, ["vi"])
+    assert warnings == [
+        f"note: {tmp_path / 'conclusion.md'} is not read (notes go in {tmp_path / 'vi'} or "
+        f"{tmp_path / 'en'})",
+        f"note: {tmp_path / 'fr'} is not read (notes go in {tmp_path / 'vi'} or {tmp_path / 'en'})",
+    ]
+    assert prose.note_warnings(tmp_path / "absent", ["vi", "en"]) == []
+
+
 def test_citations_link_to_their_numbered_reference():
     refs = References(REFERENCES)
     text = refs.expand("MNIST [@lecun1998]; LSTM and GRU [@hochreiter1997; @cho2014].")
@@ -372,3 +389,27 @@ def test_editions_fork_only_in_a_process_without_tensorflow(tmp_path, monkeypatc
     render.render(tmp_path, [], ["vi", "en"], ["pdf"], {}, {})
     assert ways == ([("here", "vi"), ("here", "en")] if tensorflow_loaded
                     else [("forked", ["vi", "en"])])  # fmt: skip
+
+
+def test_an_edition_process_killed_by_a_signal_is_reported_as_killed(monkeypatch):
+    """The out-of-memory killer ends a process with SIGKILL: that is one line naming the signal
+    and what to do (exit code 2 through the CLI), not "a bug in nnlab"."""
+    import os
+    import signal
+
+    from nnlab.report import render
+
+    def killed(job, lang):
+        os.kill(os.getpid(), signal.SIGKILL if lang == "vi" else signal.SIGTERM)
+
+    monkeypatch.setattr(render, "_render_edition", killed)
+    with pytest.raises(NnlabError) as caught:
+        render._forked_editions(None, ["vi", "en"])
+    message = str(caught.value)
+    assert message == (
+        "the Vietnamese edition's process was killed by SIGKILL, most likely by the "
+        "out-of-memory killer; render one edition at a time (--lang vi) or free some memory, "
+        "then run it again"
+    )
+    assert "SIGTERM" in str(render._died("en", -signal.SIGTERM))
+    assert isinstance(render._died("en", 3), RuntimeError)  # no signal: still a bug

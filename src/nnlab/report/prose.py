@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from nnlab import labs as registry
 from nnlab.errors import NnlabError
+from nnlab.report.i18n import LANGUAGES
 
 EQUATION = re.compile(r"^\s*\$\$(.+?)\$\$\s*$", re.MULTILINE)
 MARKDOWN_EXTENSIONS = ["tables", "attr_list"]
@@ -87,9 +88,14 @@ def render_notes(notes_dir: Path, lang: str) -> dict[str, Markup]:
 
 
 def note_warnings(notes_dir: Path, langs: list[str]) -> list[str]:
-    """What the student should hear at build time: a note in one language only, or a file
-    that no chapter reads."""
-    warnings = []
+    """What the student should hear at build time: a note in one language only, a file that
+    no chapter reads, or a folder that is no edition's language."""
+    folders = " or ".join(str(notes_dir / lang) for lang in LANGUAGES)
+    warnings = [
+        f"note: {path} is not read (notes go in {folders})"
+        for path in (sorted(notes_dir.iterdir()) if notes_dir.is_dir() else [])
+        if path.name not in LANGUAGES and not path.name.startswith(".")  # .gitkeep and such
+    ]
     for lang in langs:
         for path in sorted((notes_dir / lang).glob("*")):
             if path.stem not in NOTE_NAMES or path.suffix != ".md":
