@@ -7,6 +7,7 @@ patched); none of these paths imports TensorFlow.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -340,3 +341,160 @@ def test_training_without_tensorflow_names_the_install_command(data_dir, tmp_pat
     )
     line = assert_one_line_error(result.returncode, result.stderr)
     assert "TensorFlow is not installed" in line and "pip install -e '.[cpu]'" in line
+
+
+# --- inputs that size work, and inputs the commands used to crash on --------------------------
+
+HOUSE = "10.0,0.0,9.0,1.0,0.5,5.0,50.0,1.0,4.0,400.0,20.0,400.0,25.0"
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report"])
+def test_a_huge_seed_count_in_report_toml_is_refused_before_any_plan(command, tmp_path, capsys):
+    """A billion seeds was a MemoryError while listing them, before the 12-hour guard spoke."""
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.toml").write_text("seeds = 1000000000\n", encoding="utf-8")
+    line = assert_rejected([command, "--profile", "quick"], capsys)
+    assert "'seeds' (line 1) must be a whole number from 1 to 1,000, got 1000000000" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report"])
+def test_a_huge_seed_count_on_the_command_line_is_refused(command, capsys):
+    line = assert_rejected([command, "--seeds", "1000000000"], capsys)
+    assert "--seeds" in line and "1<=x<=1000" in line
+
+
+def test_a_huge_epoch_count_is_refused_before_any_plan(tmp_path, capsys):
+    config = tmp_path / "mine.toml"
+    config.write_text("[training.boston-cnn]\nepochs = 1000000000\n", encoding="utf-8")
+    line = assert_rejected(["train", "--dataset", "boston", "--config", str(config)], capsys)
+    assert "'epochs' (line 2) must be at most 10,000" in line
+
+
+@pytest.mark.parametrize("command", ["train", "runs", "report", "freeze"])
+@pytest.mark.parametrize("seed", ["-3", "-1", str(2**31)])
+def test_a_seed_numpy_cannot_take_is_refused(command, seed, capsys):
+    """NumPy takes seeds from 0 to 2**32 - 1: a first seed outside 0..2**31 - 1 (room for up
+    to 1,000 seeds after it) is refused here, not mid-training."""
+    line = assert_rejected([command, "--seed", seed], capsys)
+    assert "--seed" in line and "0<=x<=2147483647" in line
+
+
+def test_predict_boston_with_empty_features_is_one_line(capsys):
+    line = assert_rejected(["predict", "boston", "--features", ""], capsys)
+    assert "expected 13 comma-separated features" in line and "got 0" in line
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` pixels (no image data: only the header is
+    ever read for an image this large)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(7000, 7000), (10_000, 10_000), (20_000, 20_000)],
+    ids=["49-megapixels", "100-megapixels-pillow-warns", "400-megapixels-pillow-refuses"],
+)
+def test_predict_mnist_refuses_a_huge_image_from_its_header(width, height, tmp_path, capsys):
+    """The 40-megapixel cap speaks before any decoding, and before Pillow's own (larger) cap
+    warns or raises its DecompressionBombError."""
+    image = tmp_path / "huge.png"
+    image.write_bytes(png_header(width, height))
+    line = assert_rejected(["predict", "mnist", str(image)], capsys)
+    assert "image too large; at most 40,000,000 pixels" in line
+
+
+def test_predict_without_models_says_the_frozen_results_hold_none(monkeypatch, capsys):
+    """The report shows the frozen runs as trained, but results/ keeps no models: predict says
+    so, and names the one run to train (one seed, not all ten)."""
+    from conftest import REPO
+
+    monkeypatch.chdir(REPO)  # its results/ (the build folder stays the test's own, empty)
+    line = assert_rejected(["predict", "boston", "--features", HOUSE], capsys)
+    assert "hold the report's boston runs but no trained models" in line
+    assert line.endswith(
+        "train the one run that predict needs: "
+        "nnlab train --profile full --dataset boston --seed 42 --seeds 1"
+    )
+
+
+def test_predict_names_the_users_config_in_its_command(monkeypatch, tmp_path, capsys):
+    from conftest import REPO
+
+    config = tmp_path / "my config.toml"
+    config.write_text("[report]\n", encoding="utf-8")
+    monkeypatch.chdir(REPO)
+    line = assert_rejected(
+        ["predict", "boston", "--features", HOUSE, "--seed", "7", "--config", str(config)], capsys
+    )
+    assert "run boston-cnn (seed 7, full profile) is missing in the build" in line
+    assert line.endswith(f"--dataset boston --seed 7 --seeds 1 --config '{config}'")
+
+
+def test_data_info_only_reads_the_cache(tmp_path, monkeypatch, capsys):
+    """An empty data folder: info names what is missing and the command that fetches it, and
+    downloads nothing (it used to fetch 135 MB without a word)."""
+    empty = tmp_path / "empty-cache"
+    empty.mkdir()
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(empty))
+    line = assert_rejected(["data", "info"], capsys)
+    assert f"mnist, imdb, boston not cached in {empty}" in line
+    assert line.endswith("fetch with: nnlab data fetch mnist imdb boston")
+    assert list(empty.iterdir()) == []
+
+
+def test_data_info_names_the_cached_ones_when_some_are_missing(
+    data_dir, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(data_dir, partial)
+    for path in partial.glob("mnist*"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(partial))
+    line = assert_rejected(["data", "info"], capsys)
+    assert "mnist not cached" in line and "nnlab data fetch mnist" in line
+    assert line.endswith("or ask only for the cached: nnlab data info imdb boston")
+    code, out, err = run_main(["data", "info", "boston"], capsys)
+    assert code == 0 and err == "" and out.startswith("boston: ")
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "never"),
+    [
+        ("report", "Report on each model's runs", ["Train each", "--dataset", "--kind"]),
+        ("runs", "List each model's runs", ["Train each"]),
+        ("freeze", "Freeze each model's runs", ["Train each"]),
+        ("train", "Train each model", []),
+        ("build", "Train each model", ["--dataset", "--kind"]),
+    ],
+)
+def test_help_describes_the_options_for_each_command(command, says, never, capsys):
+    """`report --help` described --seeds as training and named options report does not have."""
+    code, out, err = run_main([command, "--help"], capsys)
+    assert code == 0 and err == ""
+    flat = " ".join(out.split())
+    assert says in flat
+    for text in never:
+        assert text not in flat
+
+
+def test_runs_aligns_long_trial_names(capsys):
+    code, out, err = run_main(["runs", "--profile", "quick", "--seeds", "1"], capsys)
+    assert code == 0 and "Traceback" not in err
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert max(map(len, names)) > 19  # an experiment's trial name, longer than the old column
+    starts = {line.index("missing") for line in lines}
+    folders = {line.index(str(Path("runs"))) for line in lines}
+    assert len(starts) == 1 and len(folders) == 1, out

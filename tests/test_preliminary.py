@@ -28,9 +28,24 @@ def test_a_missing_run_gives_a_preliminary_report(rendered, data_dir, tmp_path):
     build = tmp_path / "copy"
     shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
     shutil.rmtree(build / "runs" / "quick" / "imdb-rnn" / "seed-43")
-    result = run_nnlab(["report", "--profile", "quick", "--format", "html"], data_dir, build)
+    config = REPO / "report" / "report.toml"
+    result = run_nnlab(
+        ["report", "--profile", "quick", "--format", "html", "--config", str(config)],
+        data_dir,
+        build,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "preliminary report: 1 run(s) still to come" in result.stderr
+    assert (
+        "preliminary report: 1 run(s) still to come (imdb-rnn: seed 43); the final one replaces "
+        f"it after: nnlab train --profile quick --config {config}"
+    ) in result.stderr
+    # Progress in plain words while it renders, and no internal stage names.
+    for edition in ("Vietnamese", "English"):
+        assert f"{edition} edition: drawing the charts and working out the numbers (1/2)…" in (
+            result.stderr
+        )
+        assert f"{edition} edition: writing the web page (2/2)…" in result.stderr
+    assert "context-" not in result.stderr and "html-vi" not in result.stderr
     pending = json.loads((build / "verdicts.json").read_text())["pending"]
     assert pending == [{"run": "imdb-rnn", "seed": 43, "state": "missing"}]
     for lang in LANGUAGES:
@@ -72,3 +87,39 @@ def test_the_build_renders_early_once_every_model_has_a_finished_run_and_hours_a
     assert not pipeline.ready_for_a_preliminary_report([labs, trials], hours)
     everything = selection(plan("mnist-cnn", "done"), plan("imdb-rnn", "done"))
     assert not pipeline.ready_for_a_preliminary_report([everything], hours)  # nothing left
+
+
+def test_the_banner_names_each_model_s_missing_seeds_as_ranges():
+    """Ten missing seeds of a model read "seeds 44–50, 52", not each seed one by one."""
+    from types import SimpleNamespace
+
+    from nnlab.report import findings
+
+    assert findings.seed_ranges([46, 44, 45, 52, 50, 49, 48, 47]) == "44–50, 52"
+    assert findings.seed_ranges([7]) == "7"
+    assert findings.seed_ranges([3, 5]) == "3, 5"
+    pending = [{"run": "imdb-rnn", "seed": seed} for seed in (44, 45, 46)]
+    pending += [{"run": "mnist-cnn", "seed": 42}, {"run": "batch-8", "seed": 42}]
+    views = [SimpleNamespace(name=name, verdicts=[]) for name in ("mnist", "imdb", "boston")]
+    banners = {lang: findings.preliminary(Translator(LOCALE, lang), pending, views)
+               for lang in LANGUAGES}  # fmt: skip
+    assert "IMDB RNN, seeds 44–46; MNIST CNN, seed 42; 1 experiment trial(s)" in banners["en"]
+    assert "RNN của bài IMDB, seed 44–46" in banners["vi"]
+
+
+def test_the_commands_named_keep_the_user_s_config_and_seeds(tmp_path):
+    from dataclasses import replace
+
+    from nnlab import models, pipeline
+
+    chosen = pipeline.plan(tmp_path / "build", "quick", models.select("boston", None), [7, 8])
+    config = tmp_path / "my config.toml"
+    asked = replace(chosen, config_path=config, seed_options="--seed 7 --seeds 2")
+    assert asked.finish_command() == (
+        f"nnlab train --profile quick --seed 7 --seeds 2 --config '{config}'"
+    )
+    run = asked.plans[0]
+    assert asked.train_command(run.train_options(one_seed=True)) == (
+        f"nnlab train --profile quick --dataset boston --seed 7 --seeds 1 --config '{config}'"
+    )
+    assert chosen.finish_command() == "nnlab train --profile quick"  # nothing the user gave

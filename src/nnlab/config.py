@@ -45,6 +45,15 @@ DEFAULT_SEED_COUNTS = {name: lab.seeds for name, lab in labs.LABS.items()}
 # The quick profile (the tests' smoke build) trains two seeds a model: every across-seeds path
 # runs, in a fraction of the lab's seed counts.
 QUICK_SEEDS = 2
+# Caps on what sizes a plan, checked where the values come in (the command line, report.toml)
+# before any list of runs is built: a typo such as `seeds = 1000000000` is one line, not a
+# MemoryError before the 12-hour guard (cli/training.py) can speak. Both are far above what
+# the lab uses (3-10 seeds, 5-50 epochs; the experiments' longest run takes 300 epochs).
+MAX_SEEDS = 1000
+MAX_EPOCHS = 10_000
+# The first seed: NumPy takes seeds from 0 to 2**32 - 1; starting at most at 2**31 - 1 leaves
+# room for every seed count up to MAX_SEEDS.
+MAX_FIRST_SEED = 2**31 - 1
 
 
 def seeds_for(dataset: str, first: int, count: int | None, profile: str = "full") -> list[int]:

@@ -8,6 +8,7 @@ Every command (train, runs, report, build, freeze, predict, bench) finds its run
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,15 +34,16 @@ class Plan:
     def name(self) -> str:
         return self.trial.name if self.trial else self.spec.name
 
-    def train_command(self, profile: str) -> str:
+    def train_options(self, one_seed: bool = False) -> str:
+        """The `nnlab train` options that make this run (`one_seed`: and no other seed)."""
         if self.trial is not None:
-            return f"nnlab train --profile {profile} --seed {self.seed - self.trial_offset}"
-        precision = self.settings.precision
-        option = "" if precision == "float32" else f" --precision {precision}"
-        return (
-            f"nnlab train --profile {profile} --dataset {self.spec.dataset} --seed {self.seed}"
-            f"{option}"
-        )
+            return f"--seed {self.seed - self.trial_offset}"
+        options = f"--dataset {self.spec.dataset} --seed {self.seed}"
+        if one_seed:
+            options += " --seeds 1"
+        if self.settings.precision != "float32":
+            options += f" --precision {self.settings.precision}"
+        return options
 
 
 # The states a report can use: a stale run is shown with a warning, a failed one as failed.
@@ -60,6 +62,21 @@ class Selection:
     profile: str
     plans: list[Plan]
     unverified: list[str] = field(default_factory=list)  # datasets whose checksum is unknown
+    # The user's --config, repeated in every command named, and the --seed and --seeds they
+    # gave, repeated in the command that makes every run asked for (`finish_command`).
+    config_path: Path | None = None
+    seed_options: str = ""
+
+    def train_command(self, *options: str) -> str:
+        """The `nnlab train` command for this selection's profile and config, with `options`."""
+        words = ["nnlab train --profile", self.profile, *options]
+        if self.config_path is not None:
+            words += ["--config", shlex.quote(str(self.config_path))]
+        return " ".join(words)
+
+    def finish_command(self) -> str:
+        """The `nnlab train` command that makes every run this selection asked for."""
+        return self.train_command(*([self.seed_options] if self.seed_options else []))
 
     def by_state(self, state: str) -> list[Plan]:
         return [item for item in self.plans if item.status.state == state]
@@ -69,7 +86,7 @@ class Selection:
         data that could not be checked."""
         lines = [
             f"warning: run {p.name} (seed {p.seed}) in {self.root} is stale: "
-            f"{p.status.reason}; redo it with: {p.train_command(self.profile)}"
+            f"{p.status.reason}; redo it with: {self.train_command(p.train_options())}"
             for p in self.by_state("stale")
         ]
         if self.unverified and self.source == "build":
@@ -80,11 +97,12 @@ class Selection:
             )
         return lines
 
-    def require(self, states=FINISHED) -> None:
-        """One error line for the first run not in `states`, naming the command that makes it."""
+    def require(self, states=FINISHED, one_seed: bool = False) -> None:
+        """One error line for the first run not in `states`, naming the command that makes it
+        (`one_seed`: that seed only, for a command that needs no other)."""
         for item in self.plans:
             if item.status.state not in states:
-                raise self._not_ready(item)
+                raise self._not_ready(item, one_seed)
 
     def require_each_model(self) -> None:
         """One error line, as `require`'s, when some model has no finished run at all: a
@@ -98,12 +116,12 @@ class Selection:
         """The same selection without the runs that are not finished yet."""
         return replace(self, plans=[p for p in self.plans if p.status.state in FINISHED])
 
-    def _not_ready(self, item: Plan) -> NnlabError:
+    def _not_ready(self, item: Plan, one_seed: bool = False) -> NnlabError:
         where = "in the frozen results" if self.source == "frozen" else "in the build"
         return NnlabError(
             f"run {item.name} (seed {item.seed}, {self.profile} profile) is "
             f"{item.status.state} {where} ({item.status.reason}); make it with: "
-            f"{item.train_command(self.profile)}"
+            f"{self.train_command(item.train_options(one_seed))}"
         )
 
 

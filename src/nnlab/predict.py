@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -162,14 +163,19 @@ def mnist_image(path: Path) -> np.ndarray:
     box and centred by its centre of mass."""
     from PIL import Image, UnidentifiedImageError
 
+    too_large = f"{path}: image too large; at most {MAX_IMAGE_PIXELS:,} pixels"
     try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise NnlabError(
-                    f"{path}: image too large ({image.width}x{image.height}); "
-                    f"at most {MAX_IMAGE_PIXELS:,} pixels"
-                )
-            grey = np.asarray(image.convert("L"), dtype=np.float64)
+        # Image.open reads the header only. Pillow's own cap (a warning, then an error at
+        # twice its size) is larger than ours: ours speaks first, Pillow's error means "too
+        # large" as well.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise NnlabError(f"{too_large} ({image.width}x{image.height})")
+                grey = np.asarray(image.convert("L"), dtype=np.float64)
+    except Image.DecompressionBombError:
+        raise NnlabError(too_large) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise NnlabError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     if grey.size == 0:
@@ -194,8 +200,9 @@ def mnist_image(path: Path) -> np.ndarray:
     return np.clip(shifted, 0, 255).astype(np.uint8)
 
 
-def digit_top3(path: Path, selection) -> dict:
-    x = preprocess.mnist_images(mnist_image(path)[None])
+def digit_top3(digit: np.ndarray, selection) -> dict:
+    """Each model's three likeliest digits for a (28, 28) image (`mnist_image`)."""
+    x = preprocess.mnist_images(digit[None])
     answer = {}
     for kind, folder in _folders(selection).items():
         probabilities = _outputs(_load_model(folder), x)[0]

@@ -6,6 +6,7 @@ Validated once here; every problem is one line naming the key and its line in th
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 import unicodedata
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnlab import projectfiles
-from nnlab.config import PRECISIONS, TUNABLE
+from nnlab.config import MAX_EPOCHS, MAX_SEEDS, PRECISIONS, TUNABLE
 from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
 
@@ -31,7 +32,6 @@ REPORT_DEFAULTS = {
     "title_en": "Comparing a CNN and an RNN (LSTM) on MNIST, IMDB and Boston Housing",
     "date": "",  # YYYY-MM-DD; empty: the build date
     "logo": "",  # an image file (PNG, JPEG or SVG), relative to the project folder
-    "repository_url": "",
 }
 REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
 
@@ -43,33 +43,76 @@ class ProjectConfig:
     seeds: int | None = None  # training seeds per model; None: config.DEFAULT_SEED_COUNTS
 
 
-_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_HEADER = re.compile(rf"^\s*\[\[?\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]")
+_ASSIGNMENT = re.compile(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 
 
-def _header_name(line: str) -> str | None:
-    match = _HEADER.match(line)
-    return re.sub(r"[\"'\s]", "", match.group(1)) if match else None
+def _parts(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip("\"'") for part in re.findall(_KEY, dotted))
+
+
+def _inline_key(rest: str, key: str) -> re.Match | None:
+    """Where `key = ` opens inside an inline table's text `rest`."""
+    quoted = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
+    return re.search(rf"[{{,]\s*{quoted}\s*=", rest)
 
 
 def _line_of(text: str, key: str, table: str | None = None) -> str:
-    """Where `key` is set inside [table] (or, with no table, where a header names `key`)."""
-    current = None
+    """Where the key path `table`.`key` is set: under a [table] header, as a dotted key
+    (`training.boston-cnn.epochs = 3`) or in an inline table (`training = {boston-cnn = {…}}`);
+    a header names a table too. "line N", else the key path itself (never "unknown")."""
+    path = (*(table.split(".") if table else ()), key)
+    current: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
-        header = _header_name(line)
-        if header is not None:
-            current = header
-            if table is None and key in header.split("."):
+        header = _HEADER.match(line)
+        if header:
+            current = _parts(header.group(1))
+            if current[: len(path)] == path:
                 return f"line {number}"
             continue
-        sets_key = re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line)
-        if sets_key and current == table:  # table None: top-level keys, before any header
+        assignment = _ASSIGNMENT.match(line)
+        if not assignment:
+            continue
+        full = current + _parts(assignment.group(1))
+        if full[: len(path)] == path:
             return f"line {number}"
-    return "line unknown"
+        if path[: len(full)] == full:  # the rest of the path may be in an inline table
+            rest = line[assignment.end() :]
+            for part in path[len(full) :]:
+                found = _inline_key(rest, part)
+                if found is None:
+                    break
+                rest = rest[found.end() :]
+            else:
+                return f"line {number}"
+    return "key " + ".".join(path)
+
+
+# TOML's value types as the file's author knows them (not Python's names).
+_TOML_KINDS = (
+    (bool, "true or false"),
+    (int, "a whole number"),
+    (float, "a number"),
+    (str, "text"),
+    (dict, "a table"),
+    (list, "an array"),
+    (dt.datetime, "a date and time"),
+    (dt.date, "a date"),
+    (dt.time, "a time"),
+)
+_WANTED = {int: "a whole number", float: "a number", str: "text"}
+
+
+def _kind(value) -> str:
+    return next(name for kind, name in _TOML_KINDS if isinstance(value, kind))
 
 
 def _check_table(table, schema: dict, where: str, text: str) -> dict:
     if not isinstance(table, dict):
-        raise NnlabError(f"{where}: [{where}] must be a table ({_line_of(text, where)})")
+        parent, _, name = where.rpartition(".")
+        line = _line_of(text, name, parent or None)
+        raise NnlabError(f"{where}: [{where}] must be a table ({line})")
     for key, value in table.items():
         if key not in schema:
             known = ", ".join(schema)
@@ -82,8 +125,8 @@ def _check_table(table, schema: dict, where: str, text: str) -> dict:
             ok = True
         if not ok:
             raise NnlabError(
-                f"{where}: key '{key}' ({_line_of(text, key, where)}) must be {wanted.__name__}, "
-                f"got {type(value).__name__}"
+                f"{where}: key '{key}' ({_line_of(text, key, where)}) must be {_WANTED[wanted]}, "
+                f"got {_kind(value)}"
             )
     return table
 
@@ -91,13 +134,17 @@ def _check_table(table, schema: dict, where: str, text: str) -> dict:
 def _check_training(name: str, overrides: dict, text: str) -> dict:
     where = f"training.{name}"
     _check_table(overrides, TUNABLE, where, text)
-    for key in ("epochs", "batch_size"):
+    for key, most in (("epochs", MAX_EPOCHS), ("batch_size", None)):
         if key in overrides and overrides[key] < 1:
             line = _line_of(text, key, where)
             raise NnlabError(f"{where}: '{key}' ({line}) must be at least 1")
-    if "learning_rate" in overrides and not overrides["learning_rate"] > 0:
+        if key in overrides and most is not None and overrides[key] > most:
+            line = _line_of(text, key, where)
+            raise NnlabError(f"{where}: '{key}' ({line}) must be at most {most:,}")
+    rate = overrides.get("learning_rate")
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
         line = _line_of(text, "learning_rate", where)
-        raise NnlabError(f"{where}: 'learning_rate' ({line}) must be > 0")
+        raise NnlabError(f"{where}: 'learning_rate' ({line}) must be a finite number > 0")
     if overrides.get("precision", "float32") not in PRECISIONS:
         line = _line_of(text, "precision", where)
         raise NnlabError(f"{where}: 'precision' ({line}) must be one of {', '.join(PRECISIONS)}")
@@ -143,7 +190,7 @@ def load(path: Path | None = None) -> ProjectConfig:
             raise NnlabError(f"config file not found: {path}")
         return ProjectConfig()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad's) is fine
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise NnlabError(f"config file not readable: {path} ({reason})") from None
@@ -159,9 +206,12 @@ def load(path: Path | None = None) -> ProjectConfig:
             "known: seeds, report, training"
         )
     seeds = raw.get("seeds")
-    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+    if seeds is not None and (
+        isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS
+    ):
+        got = seeds if _kind(seeds) == "a whole number" else _kind(seeds)
         raise NnlabError(f"{path}: 'seeds' ({_line_of(text, 'seeds')}) must be a whole number "
-                         f"of at least 1, got {seeds!r}")  # fmt: skip
+                         f"from 1 to {MAX_SEEDS:,}, got {got}")  # fmt: skip
     report = _check_report(_check_table(raw.get("report", {}), REPORT_KEYS, "report", text), text)
     training = {}
     sections = raw.get("training", {})
@@ -169,8 +219,9 @@ def load(path: Path | None = None) -> ProjectConfig:
         raise NnlabError(f"{path}: 'training' ({_line_of(text, 'training')}) must be a table")
     for name, overrides in sections.items():
         if name not in MODEL_NAMES:
+            line = _line_of(text, name, "training")
             raise NnlabError(
-                f"{path}: unknown model '{name}' in [training] ({_line_of(text, name)}); "
+                f"{path}: unknown model '{name}' in [training] ({line}); "
                 f"known: {', '.join(MODEL_NAMES)}"
             )
         training[name] = _check_training(name, overrides, text)

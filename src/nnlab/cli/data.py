@@ -8,6 +8,8 @@ import click
 
 from nnlab import data, models
 from nnlab.cli.app import cli, emit
+from nnlab.data import cache
+from nnlab.errors import NnlabError
 
 
 @cli.group("data")
@@ -31,8 +33,17 @@ def data_fetch(names: tuple[str, ...]) -> None:
 @DATASET_ARG
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def data_info(names: tuple[str, ...], as_json: bool) -> None:
-    """Shapes, means, first labels and checksums of the cached datasets."""
-    info = {name: data.summary(data.load(name, log=emit)) for name in names or data.DATASETS}
+    """Shapes, means, first labels and checksums of the cached datasets (fetches nothing)."""
+    names = names or data.DATASETS
+    missing = [name for name in names if data.cached_checksum(name) is None]
+    if missing:
+        cached = [name for name in names if name not in missing]
+        other = f", or ask only for the cached: nnlab data info {' '.join(cached)}"
+        raise NnlabError(
+            f"{', '.join(missing)} not cached in {cache.data_dir()} (info only reads the "
+            f"cache); fetch with: nnlab data fetch {' '.join(missing)}{other if cached else ''}"
+        )
+    info = {name: data.summary(data.load(name, fetch=False)) for name in names}
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from nnlab import runs
 from nnlab.cli.app import cli, emit
 from nnlab.cli.request import Request, request_options, selection
 from nnlab.errors import NnlabError
@@ -17,8 +18,20 @@ PREDICT = ("profile", "seed", "config_path", "precision")
 
 
 def _runs(request: Request):
-    """The dataset's two runs in the build (the frozen results hold no models)."""
+    """The dataset's two runs in the build, with their models. The frozen results hold no
+    models: where they have the runs and the build does not, say so. Either way, name the one
+    command that trains the seed asked for (not every seed)."""
+    ready = ("done", "stale")
     chosen = selection(request, source="build")
+    missing = [item for item in chosen.plans if item.status.state not in ready]
+    frozen = selection(request, source="frozen").plans if missing else []
+    if frozen and all(item.status.state in ready for item in frozen):
+        raise NnlabError(
+            f"the frozen results ({runs.FROZEN_ROOT}) hold the report's {request.dataset} runs "
+            "but no trained models, and the build has none yet; train the one run that "
+            f"predict needs: {chosen.train_command(missing[0].train_options(one_seed=True))}"
+        )
+    chosen.require(states=ready, one_seed=True)
     for line in chosen.warnings():
         emit(line)
     return chosen
@@ -40,7 +53,10 @@ def predict_boston(request: Request, features, csv_path, as_json) -> None:
 
     if (features is None) == (csv_path is None):
         raise NnlabError("give exactly one of --features or --csv")
-    houses = predict.parse_features(features) if features else predict.read_feature_csv(csv_path)
+    if features is not None:
+        houses = predict.parse_features(features)
+    else:
+        houses = predict.read_feature_csv(csv_path)
     chosen = _runs(request)
     answers = predict.boston_prices(houses, chosen, warn=emit)
     if as_json:
@@ -84,7 +100,8 @@ def predict_mnist(request: Request, image, as_json) -> None:
     """Top-3 digits for an image of any size or colour, from each model."""
     from nnlab import predict
 
-    answer = predict.digit_top3(image, _runs(request))
+    digit = predict.mnist_image(image)  # the input checked before any model is loaded
+    answer = predict.digit_top3(digit, _runs(request))
     if as_json:
         click.echo(json.dumps(answer, indent=2))
         return

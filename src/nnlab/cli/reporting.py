@@ -37,16 +37,14 @@ def render(request: Request, lang: str, fmt: str) -> None:
     build = build_dir()
     found = experiment_selections(request, chosen.source)
     shown = found[0] if found else None
-    timings = make_report(build, chosen, langs, formats, report_config, emit, shown)
-    for key, seconds in timings["stages"].items():
-        emit(f"  {key}: {seconds:.1f}s")
+    make_report(build, chosen, langs, formats, report_config, emit, shown)
     outputs = [str(build / "site")] if "html" in formats else []
     outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]
     click.echo("report written: " + ", ".join(outputs))
 
 
 @cli.command("report")
-@request_options(*LABS)
+@request_options(*LABS, command="report")
 @_report_options
 def report_command(request: Request, lang, fmt) -> None:
     """Render the report from saved runs (never trains)."""
@@ -57,7 +55,7 @@ def report_command(request: Request, lang, fmt) -> None:
 
 
 @cli.command("build")
-@request_options(*LABS)
+@request_options(*LABS, command="build")
 @_report_options
 @training_options
 def build_command(request: Request, lang, fmt, workers, yes, quiet) -> None:

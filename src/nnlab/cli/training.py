@@ -89,7 +89,7 @@ def train(
 
 
 @cli.command("train")
-@request_options(*SUBSET, *LABS)
+@request_options(*SUBSET, *LABS, command="train")
 @training_options
 def train_command(request: Request, workers, yes, quiet) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
@@ -104,7 +104,7 @@ def train_command(request: Request, workers, yes, quiet) -> None:
 
 
 @cli.command("runs")
-@request_options(*SUBSET, *LABS)
+@request_options(*SUBSET, *LABS, command="runs")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs_command(request: Request, as_json) -> None:
     """List the runs a report would use, from one source, with their status and timings (the
@@ -123,14 +123,24 @@ def runs_command(request: Request, as_json) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     emit(f"runs from {chosen.root} ({chosen.source})")
-    for row in rows:
-        epochs = f", {row['epochs_run']} epochs" if row["epochs_run"] else ""
-        extra = row["reason"] or f"fit {row['fit_seconds']:.1f}s{epochs}"
-        click.echo(f"{row['name']:<19} {row['status']:<8} {extra}  {row['folder']}")
+    table = [
+        (row["name"], row["status"], row["reason"] or _fit_text(row), str(row["folder"]))
+        for row in rows
+    ]
+    # Columns as wide as their longest cell: trial names are longer than the lab's.
+    widths = [max((len(cells[column]) for cells in table), default=0) for column in range(3)]
+    for name, status, detail, folder in table:
+        cells = zip((name, status, detail), widths, strict=True)
+        click.echo("  ".join(cell.ljust(width) for cell, width in cells) + "  " + folder)
+
+
+def _fit_text(row: dict) -> str:
+    epochs = f", {row['epochs_run']} epochs" if row["epochs_run"] else ""
+    return f"fit {row['fit_seconds']:.1f}s{epochs}"
 
 
 @cli.command("freeze")
-@request_options(*SUBSET, *LABS)
+@request_options(*SUBSET, *LABS, command="freeze")
 @click.option("--to", "target", type=click.Path(path_type=Path), default=Path("results"),
               show_default=True, help="Folder for the small results (tracked in git).")  # fmt: skip
 def freeze_command(request: Request, target) -> None:

@@ -439,23 +439,41 @@ def failures(lab_view) -> list[tuple[str, str, int, int]]:
     ]
 
 
+def seed_ranges(seeds: list[int]) -> str:
+    """Seeds as runs of consecutive numbers: [44, 45, 46, 50] -> "44–46, 50"."""
+    ordered = sorted(set(seeds))
+    spans: list[list[int]] = []
+    for seed in ordered:
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def pending_by_model(pending: list[dict], lab_names) -> tuple[dict[str, list[int]], int]:
+    """The runs still to come: each lab model's seeds (by run name, of the labs `lab_names`),
+    and how many experiment trials."""
+    waiting: dict[str, list[int]] = {}
+    trials = 0
+    for item in pending:
+        lab, _, kind = item["run"].partition("-")
+        if lab in lab_names and kind in NAMES:
+            waiting.setdefault(item["run"], []).append(item["seed"])
+        else:
+            trials += 1
+    return waiting, trials
+
+
 def preliminary(t, pending: list[dict], lab_views: list) -> str | None:
     """The banner of a report rendered while runs are still missing: which runs are to come,
     and how many runs each lab's verdict rests on so far."""
     if not pending:
         return None
-    labs = {view.name for view in lab_views}
-    waiting: dict[str, list[int]] = {}
-    trials = 0
-    for item in pending:
-        lab, _, kind = item["run"].partition("-")
-        if lab in labs and kind in NAMES:
-            waiting.setdefault(item["run"], []).append(item["seed"])
-        else:
-            trials += 1
+    waiting, trials = pending_by_model(pending, {view.name for view in lab_views})
     runs = [t("preliminary:run" if len(seeds) > 1 else "preliminary:run-one",
               lab=t(f"lab-short:{name.split('-')[0]}"), model=NAMES[name.split("-")[1]],
-              seeds=", ".join(map(str, seeds)))
+              seeds=seed_ranges(seeds))
             for name, seeds in waiting.items()]  # fmt: skip
     if trials:
         runs.append(t("preliminary:trials", n=trials))

@@ -8,7 +8,7 @@ from nnlab import labs as registry
 from nnlab import metrics, pipeline, projectconfig, projectfiles, samples
 from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, atomic_write_bytes, atomic_write_json, ensure_dir
-from nnlab.report import comparisons, gap
+from nnlab.report import comparisons, findings, gap
 from nnlab.report import context as ctx
 from nnlab.report.render import build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
@@ -114,7 +114,7 @@ def make_report(
         if item.status.record is None and item.status.reason != "not trained yet":
             # altered or half-gone: named, so it is not mistaken for a run still to come
             log(f"note: run {item.name} (seed {item.seed}) is left out: {item.status.reason}; "
-                f"make it with: {item.train_command(selection.profile)}")  # fmt: skip
+                f"make it with: {selection.train_command(item.train_options())}")  # fmt: skip
     selection = selection.finished()
     found = load_all(selection)
     labs = ctx.build_labs(found)
@@ -126,7 +126,7 @@ def make_report(
     if boston.complete and ctx.handmade_houses(boston) is None:
         log(
             "note: the hand-made houses are not priced for today's houses; the report leaves "
-            f"them out until: nnlab train --profile {selection.profile} --dataset boston"
+            f"them out until: {selection.train_command('--dataset boston')}"
         )
     seeds = sorted({item.seed for item in selection.plans})
     note = cover_note(report_config)
@@ -145,7 +145,7 @@ def make_report(
         if left_out:
             log(
                 f"note: experiments {', '.join(left_out)} are not all trained; the theory "
-                f"chapters leave them out until: nnlab train --profile {selection.profile}"
+                f"chapters leave them out until: {selection.finish_command()}"
             )
     meta["seed_counts"] = {
         lab.name: len({run.record["seed"] for runs in lab.repeats.values() for run in runs})
@@ -154,9 +154,16 @@ def make_report(
     records = {lab.name: comparisons.lab_comparisons(lab, shown) for lab in labs}
     meta["pending"] = waiting
     if waiting:
+        per_model, trials = findings.pending_by_model(waiting, registry.NAMES)
+        to_come = [
+            f"{name}: {'seed' if len(seeds) == 1 else 'seeds'} {findings.seed_ranges(seeds)}"
+            for name, seeds in per_model.items()
+        ]
+        to_come += [f"{trials} experiment trial(s)"] if trials else []
         log(
-            f"note: a preliminary report: {len(waiting)} run(s) still to come; the final one "
-            f"replaces it after: nnlab train --profile {selection.profile}"
+            f"note: a preliminary report: {len(waiting)} run(s) still to come "
+            f"({'; '.join(to_come)}); the final one replaces it after: "
+            f"{selection.finish_command()}"
         )
     atomic_write_json(
         build / VERDICTS,

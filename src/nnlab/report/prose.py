@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from nnlab import labs as registry
 from nnlab import projectfiles
 from nnlab.errors import NnlabError
+from nnlab.report.i18n import LANGUAGES
 
 EQUATION = re.compile(r"^\s*\$\$(.+?)\$\$\s*$", re.MULTILINE)
 MARKDOWN_EXTENSIONS = ["tables", "attr_list"]
@@ -136,9 +137,15 @@ def note_image(notes_dir: Path, lang: str, src: str) -> projectfiles.CleanImage:
 
 
 def note_warnings(notes_dir: Path, langs: list[str]) -> list[str]:
-    """What the student should hear at build time: a note in one language only, or a file
-    that no chapter reads (a picture or a folder of them is a note's)."""
-    warnings = []
+    """What the student should hear at build time: a note in one language only, a file that
+    no chapter reads (a picture or a folder of them is a note's), or a folder that is no
+    edition's language."""
+    folders = " or ".join(str(notes_dir / lang) for lang in LANGUAGES)
+    warnings = [
+        f"note: {path} is not read (notes go in {folders})"
+        for path in (sorted(notes_dir.iterdir()) if notes_dir.is_dir() else [])
+        if path.name not in LANGUAGES and not path.name.startswith(".")  # .gitkeep and such
+    ]
     for lang in langs:
         for path in sorted((notes_dir / lang).glob("*")):
             picture = path.is_dir() or path.suffix.lower() in projectfiles.FORMATS

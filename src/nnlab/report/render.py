@@ -7,6 +7,7 @@ import hashlib
 import json
 import multiprocessing
 import shlex
+import signal
 import sys
 import time
 import traceback
@@ -183,6 +184,7 @@ def render(
     Returns {"stages": seconds by stage and language, "figures": seconds by "lang/figure" for
     the figures drawn (reused ones cost nothing)}."""
     paths = paths or Paths(build)
+    log("working out the test-set statistics of each lab…")
     comparisons = {
         lab.name: cached_comparison(lab, paths.build / "cache" / "stats") for lab in labs
     }
@@ -279,13 +281,25 @@ def _forked_editions(job: EditionJob, langs: list[str]) -> list[dict]:
             outcome = None
         child.join()
         if outcome is None:
-            outcome = RuntimeError(
-                f"the {lang} edition's process died (exit code {child.exitcode})"
-            )
+            outcome = _died(lang, child.exitcode)
         if isinstance(outcome, BaseException):
             raise outcome
         results.append(outcome)
     return results
+
+
+def _died(lang: str, exitcode: int) -> Exception:
+    """Why an edition's process sent nothing back. Killed by a signal is no bug in nnlab: on
+    Linux SIGKILL mostly comes from the out-of-memory killer. Any other end without an answer
+    is one (its exit code is all there is)."""
+    if exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        likely = ", most likely by the out-of-memory killer" if name == "SIGKILL" else ""
+        return NnlabError(
+            f"the {EDITION_NAMES[lang]} edition's process was killed by {name}{likely}; "
+            f"render one edition at a time (--lang {lang}) or free some memory, then run it again"
+        )
+    return RuntimeError(f"the {lang} edition's process died (exit code {exitcode})")
 
 
 def _send_edition(job: EditionJob, lang: str, sender) -> None:
@@ -297,10 +311,20 @@ def _send_edition(job: EditionJob, lang: str, sender) -> None:
         sender.send(RuntimeError(f"rendering the {lang} edition failed:\n{traceback.format_exc()}"))
 
 
+# The editions as the progress lines name them (the CLI speaks English).
+EDITION_NAMES = {"vi": "Vietnamese", "en": "English"}
+
+
 def _render_edition(job: EditionJob, lang: str) -> dict:
     build, paths, formats, log = job.build, job.paths, job.formats, job.log
+    steps = 1 + len(formats)
+
+    def progress(step: int, doing: str) -> None:  # plain words: the stages' names are internal
+        log(f"{EDITION_NAMES[lang]} edition: {doing} ({step}/{steps})…")
+
     env = make_env(paths)
     timings = {}
+    progress(1, "drawing the charts and working out the numbers")
     started = time.perf_counter()
     values, store = edition_context(
         lang, job.labs, paths, job.samples, job.test_images, job.meta, job.comparisons,
@@ -308,16 +332,19 @@ def _render_edition(job: EditionJob, lang: str) -> dict:
     )  # fmt: skip
     timings[f"context-{lang}"] = time.perf_counter() - started
     if "html" in formats:
+        progress(2, "writing the web page")
         started = time.perf_counter()
         html = env.get_template("report.html").render(**in_medium(values, "html"))
         atomic_write_text(paths.site / lang / "index.html", html)
         timings[f"html-{lang}"] = time.perf_counter() - started
     if "pdf" in formats:
+        progress(steps, "writing the PDF")
         started = time.perf_counter()
         html = env.get_template("report.html").render(**in_medium(values, "pdf"))
         write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
         timings[f"pdf-{lang}"] = time.perf_counter() - started
-    log(f"{lang}: figures {store.generated} drawn, {store.reused} reused")
+    log(f"{EDITION_NAMES[lang]} edition: done ({store.generated} charts drawn, "
+        f"{store.reused} kept from an earlier render)")  # fmt: skip
     drawn = {f"{lang}/{name}": seconds for name, seconds in store.draw_seconds.items()}
     return {"stages": timings, "figures": drawn}
 
