@@ -461,8 +461,10 @@ class Estimate:
         """(low, high) seconds until the last run ends; `running`: (item, epoch seconds done,
         seconds since it started) each; `waiting` in the order they will be dispatched."""
         bounds = []
+        # a machine's pools take their turns; a cluster's lanes (its kinds of worker) run at once
+        at_once = getattr(self.layout, "lanes_at_once", False)
         for end in (0, 1):
-            total = 0.0
+            ends = []
             for lane, (processes, threads) in self.layout.lanes.items():
                 busy = [
                     self.model.run_seconds(self.units[id(item)], threads, done, elapsed)[end]
@@ -472,8 +474,8 @@ class Estimate:
                           if self.layout.lane_of(item) == lane]  # fmt: skip
                 if queued and not busy:  # the pool's workers start first
                     busy = [WORKER_START_SECONDS] * min(processes, len(queued))
-                total += makespan(busy, queued, processes)
-            bounds.append(total)
+                ends.append(makespan(busy, queued, processes))
+            bounds.append(max(ends, default=0.0) if at_once else sum(ends))
         return bounds[0], bounds[1]
 
     def sources(self, todo: list) -> dict[str, int]:

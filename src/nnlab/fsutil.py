@@ -56,10 +56,21 @@ def fsync_path(path: Path) -> None:
 
 def fault_pause(stage: str) -> None:
     """Fault-injection hook for the tests: NNLAB_FAULT_PAUSE=<stage> sleeps there, so a test
-    can kill the process at that exact point."""
-    if os.environ.get("NNLAB_FAULT_PAUSE") == stage:
-        print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
-        time.sleep(60)
+    can kill the process at that exact point. With NNLAB_FAULT_ONCE=<file>, only the first
+    process to get there pauses, and writes its process id into that file (which it creates):
+    a test can kill that one process (a cluster worker) while the others go on."""
+    if os.environ.get("NNLAB_FAULT_PAUSE") != stage:
+        return
+    once = os.environ.get("NNLAB_FAULT_ONCE")
+    if once:
+        try:
+            claim = os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.write(claim, f"{os.getpid()}\n".encode())
+        os.close(claim)
+    print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
+    time.sleep(60)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -17,7 +17,6 @@ from those lines.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import queue
@@ -59,10 +58,15 @@ def pick_gpu(slots, gpus: tuple) -> devices.Gpu | None:
 
 
 def _start_worker(threads: int, slots=None, gpus: tuple = ()) -> None:
-    """A worker's initialiser: pin it to its GPU (before CUDA starts), import TensorFlow, turn on
-    memory growth and size the thread pools, all before any operation runs."""
+    """A pool worker's initialiser: the next GPU (pick_gpu), then start_worker."""
+    start_worker(threads, pick_gpu(slots, gpus))
+
+
+def start_worker(threads: int, mine: devices.Gpu | None = None) -> None:
+    """Set up this process for training (a pool's worker, or a cluster's: cluster.py): pin it
+    to its GPU `mine` (before CUDA starts), import TensorFlow, turn on memory growth and size
+    the thread pools to `threads`, all before any operation runs."""
     global _gpu
-    mine = pick_gpu(slots, gpus)
     if mine is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = mine.visible_id
     from nnlab import tfload
@@ -78,14 +82,15 @@ def _start_worker(threads: int, slots=None, gpus: tuple = ()) -> None:
         _gpu = provenance.gpu_record(mine, dict(tf.sysconfig.get_build_info()))
 
 
-def _train_one(item, threads) -> None:
-    """In a worker (set up by _start_worker with `threads`): train one planned run (a lab run
-    or an experiment's trial) into a temporary folder and commit it to the run store."""
+def train_one(item, threads) -> None:
+    """In a worker (set up by start_worker with `threads`): train one planned run (a lab run
+    or an experiment's trial) into a temporary folder and commit it to the run store (a
+    cluster worker's is a store of its own: cluster.train_remote)."""
     from nnlab import training
     from nnlab.experiments import train as trials
 
     spec = item.spec
-    dataset = _dataset(spec.dataset)
+    dataset = load_dataset(spec.dataset)
     workdir = runs.new_workdir(item.path)
     if item.trial is None:
         record = training.train(spec, dataset, item.settings, item.seed, workdir, verbose=0)
@@ -111,7 +116,8 @@ def _train_one(item, threads) -> None:
         measurements.make(item, dataset)
 
 
-def _dataset(name: str) -> data.Dataset:
+def load_dataset(name: str) -> data.Dataset:
+    """This worker's copy of a dataset, loaded once."""
     if name not in _loaded:
         _loaded[name] = data.load(name, log=lambda line: None)
     return _loaded[name]
@@ -119,7 +125,7 @@ def _dataset(name: str) -> data.Dataset:
 
 def _measure_one(item) -> None:
     """In a worker: make a finished run's missing measurements (measurements.py)."""
-    measurements.make(item, _dataset(item.spec.dataset))
+    measurements.make(item, load_dataset(item.spec.dataset))
 
 
 def measure_parallel(todo: list, workers: int, echo=print) -> None:
@@ -213,10 +219,16 @@ def plan_estimate(todo: list, workers: int, gpus: list | None = None):
     (calibrated from the run store's earlier runs on this machine). No TensorFlow."""
     gpus = devices.gpus() if gpus is None else gpus
     layout = Layout(max(1, min(workers, len(todo))), devices.cores(), tuple(gpus))
+    return layout, estimate_for(todo, layout, gpus)
+
+
+def estimate_for(todo: list, layout, gpus: list) -> estimate.Estimate:
+    """The plan's Estimate under `layout` (Layout, or a cluster's), calibrated from the run
+    store's earlier runs on this machine's device."""
     device = estimate.current_device(gpus)
     store = todo[0].path.parents[2] if todo else None  # <store>/<profile>/<name>/seed-<n>
     model = estimate.CostModel(estimate.earlier_observations(store, device))
-    return layout, estimate.Estimate(todo, layout, model, device)
+    return estimate.Estimate(todo, layout, model, device)
 
 
 def over_limit(todo: list, workers: int) -> str | None:
@@ -296,58 +308,96 @@ def _banner(layout: Layout, todo: list) -> str:
     )
 
 
+class LocalPools:
+    """This machine's worker pools (the layout's lanes) as train_parallel uses them: how many
+    runs it trains at once, which waiting run goes next, submitting one and collecting it.
+    (cluster.ClusterPools is the same for a Dask cluster.)"""
+
+    verb = "started"
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.capacity = layout.workers
+        context = multiprocessing.get_context("spawn")
+        slots = None
+        if layout.gpus:
+            slots = context.Queue()
+            for slot in range(layout.workers):
+                slots.put(slot)
+        # a pool starts its workers only when it is given a run
+        self.pools = {
+            lane: ProcessPoolExecutor(
+                count,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(threads, slots, layout.gpus),
+            )
+            for lane, (count, threads) in layout.lanes.items()
+        }
+
+    def banner(self, todo: list) -> str:
+        return _banner(self.layout, todo)
+
+    def next_job(self, waiting: list, running: list, firsts: frozenset):
+        return next_job(waiting, running, self.layout.gpus, firsts)
+
+    def submit(self, item, waiting: list):
+        lane = self.layout.lane_of(item)
+        lighter_left = any(self.layout.lane_of(other) == "shared" for other in waiting)
+        if lane == "all-cores" and "shared" in self.pools and not lighter_left:
+            self.pools["shared"].shutdown(wait=True)  # free its memory
+        return self.pools[lane].submit(train_one, item, self.layout.lanes[lane][1])
+
+    def collect(self, future, item) -> None:
+        """The worker committed the run itself; raise what it raised."""
+        try:
+            future.result()
+        except BrokenProcessPool:
+            raise NnlabError(WORKER_DIED) from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=True)
+
+
 def train_parallel(
-    todo: list, profile: str, workers: int, echo=print, quiet=False, on_finish=None
-) -> None:
-    """Train the plans in `todo` (missing or stale) with up to `workers` processes; `quiet`:
-    no line per epoch. First a line with the run count and the estimated time. One run of
-    each lab model goes first (first_wave); `on_finish(plan, (low, high) seconds left)` is
-    called after each run."""
-    layout, planned = plan_estimate(todo, workers)
+    todo: list, profile: str, workers: int, echo=print, quiet=False, on_finish=None,
+    cluster: str | None = None,
+) -> None:  # fmt: skip
+    """Train the plans in `todo` (missing or stale) with up to `workers` processes, or on the
+    Dask cluster whose scheduler is at `cluster` (cluster.py); `quiet`: no line per epoch.
+    First a line with the run count and the estimated time. One run of each lab model goes
+    first (first_wave); `on_finish(plan, (low, high) seconds left)` is called after each run."""
+    if cluster is None:
+        layout, planned = plan_estimate(todo, workers)
+        pools = LocalPools(layout)
+    else:
+        from nnlab import cluster as dask_cluster
+
+        pools = dask_cluster.connect(cluster, echo)
+        planned = estimate_for(todo, pools.layout, [])
     costs = {id(item): planned.cost(item) for item in todo}
     waiting = sorted(todo, key=lambda item: -costs[id(item)][1])
     echo(planned.plan_line(waiting))
-    echo(_banner(layout, todo))
+    echo(pools.banner(todo))
     progress = Progress(planned)
     firsts = frozenset(first_wave(todo))
     running: dict = {}  # future -> (plan, start time)
     epochs_seen: dict[int, int] = {}
     finished = 0
-    context = multiprocessing.get_context("spawn")
-    slots = None
-    if layout.gpus:
-        slots = context.Queue()
-        for slot in range(layout.workers):
-            slots.put(slot)
-    # a pool starts its workers only when it is given a run
-    pools = {
-        lane: ProcessPoolExecutor(
-            count,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(threads, slots, layout.gpus),
-        )
-        for lane, (count, threads) in layout.lanes.items()
-    }
-    with contextlib.ExitStack() as stack:
-        for pool in pools.values():
-            stack.enter_context(pool)
+    with pools:
         while waiting or running:
-            while waiting and len(running) < layout.workers:
-                item = next_job(
-                    waiting, [plan for plan, _ in running.values()], layout.gpus, firsts
-                )
+            while waiting and len(running) < pools.capacity:
+                item = pools.next_job(waiting, [plan for plan, _ in running.values()], firsts)
                 if item is None:
                     break
                 waiting.remove(item)
-                lane = layout.lane_of(item)
-                lighter_left = any(layout.lane_of(other) == "shared" for other in waiting)
-                if lane == "all-cores" and "shared" in pools and not lighter_left:
-                    pools["shared"].shutdown(wait=True)  # free its memory
-                future = pools[lane].submit(_train_one, item, layout.lanes[lane][1])
-                running[future] = (item, time.perf_counter())
+                running[pools.submit(item, waiting)] = (item, time.perf_counter())
                 echo(
-                    f"started {item.name} seed {item.seed} ({item.status.reason}) "
+                    f"{pools.verb} {item.name} seed {item.seed} ({item.status.reason}) "
                     f"{progress.clock(waiting, running)}"
                 )
             done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -355,10 +405,7 @@ def train_parallel(
             for future in done:
                 item, since = running.pop(future)
                 finished += 1
-                try:
-                    future.result()
-                except BrokenProcessPool:
-                    raise NnlabError(WORKER_DIED) from None
+                pools.collect(future, item)
                 planned.finished(item)  # its recorded epochs calibrate the runs still to go
                 item.status = runs.status(item.path, item.name, item.inputs)
                 outcome = "" if item.status.state == "done" else f": {item.status.reason}"

@@ -210,11 +210,12 @@ def dataset_checksum(name: str, fetch: bool) -> str | None:
 
 
 def train_missing(
-    selections: list[Selection], workers: int, echo=print, quiet: bool = False, on_finish=None
-) -> list[Plan]:
+    selections: list[Selection], workers: int, echo=print, quiet: bool = False, on_finish=None,
+    cluster: str | None = None,
+) -> list[Plan]:  # fmt: skip
     """Train every plan of `selections` (lab runs, experiments) that is missing or stale,
-    `workers` at a time, in one schedule (parallel.train_parallel, which calls `on_finish`
-    after each run); return those trained."""
+    `workers` at a time or on the Dask cluster at `cluster`, in one schedule
+    (parallel.train_parallel, which calls `on_finish` after each run); return those trained."""
     from nnlab import parallel
     from nnlab.tfload import require_tensorflow
 
@@ -227,7 +228,9 @@ def train_missing(
     ]
     if todo:
         require_tensorflow()
-        parallel.train_parallel(todo, selections[0].profile, workers, echo, quiet, on_finish)
+        parallel.train_parallel(
+            todo, selections[0].profile, workers, echo, quiet, on_finish, cluster
+        )
     return todo
 
 

@@ -143,6 +143,30 @@ def commit(workdir: Path, record: dict, final: Path) -> None:
         fsync_path(file)
     atomic_write_json(workdir / RECORD, record)  # fsyncs run.json and the folder
     fault_pause("commit")
+    _move_into_place(workdir, final)
+
+
+def receive(files: dict[str, bytes], final: Path) -> None:
+    """Commit a run sealed elsewhere (a cluster worker's: its folder's files by name, run.json
+    among them): written beside `final`, fsynced, checked against run.json's checksums, then
+    moved into place as `commit` does. A file altered on the way is refused, and nothing of it
+    reaches the store."""
+    workdir = new_workdir(final)
+    try:
+        for name, content in files.items():
+            if Path(name).name != name or name.startswith("."):
+                raise NnlabError(f"a run's file came back with an unsafe name: {name!r}")
+            (workdir / name).write_bytes(content)
+            fsync_path(workdir / name)
+        fsync_path(workdir)
+        read_record(workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    _move_into_place(workdir, final)
+
+
+def _move_into_place(workdir: Path, final: Path) -> None:
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
         final.rename(old)

@@ -58,11 +58,13 @@ def report_command(request: Request, lang, fmt) -> None:
 @request_options(*LABS, command="build")
 @_report_options
 @training_options
-def build_command(request: Request, lang, fmt, workers, yes, quiet) -> None:
+def build_command(request: Request, lang, fmt, workers, yes, quiet, cluster) -> None:
     """Train what is missing or out of date, then render the report (what `make report` runs)."""
     from nnlab.lock import build_lock
 
     with build_lock(build_dir()):
-        _, trained = train(request, workers, quiet, yes, early=lambda: render(request, lang, fmt))
+        _, trained = train(
+            request, workers, quiet, yes, early=lambda: render(request, lang, fmt), cluster=cluster
+        )
         emit(f"{len(trained)} run(s) trained; rendering")
         render(request, lang, fmt)

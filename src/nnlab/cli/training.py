@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -18,8 +19,18 @@ from nnlab.cli.request import (
 )
 from nnlab.errors import NnlabError
 
+CLUSTER_HINT = (
+    "--cluster needs Dask's distributed, which is not installed; install it with: "
+    "pip install -e '.[cluster]'"
+)
+
 
 def training_options(function):
+    function = click.option(
+        "--cluster", envvar="NNLAB_CLUSTER", default=None, metavar="ADDRESS",
+        help="Train on the Dask cluster whose scheduler is at ADDRESS (e.g. "
+        "tcp://10.0.0.5:8786; env NNLAB_CLUSTER) instead of this machine's cores.",
+    )(function)  # fmt: skip
     function = click.option("--quiet", is_flag=True, help="One line per run, none per epoch.")(
         function
     )
@@ -52,23 +63,37 @@ def _refuse_long_plans(selections, workers: int) -> None:
         )
 
 
+def require_distributed() -> None:
+    """One line naming the install command when Dask's distributed is missing."""
+    try:
+        found = importlib.util.find_spec("distributed")
+    except ValueError:  # blocked in sys.modules
+        found = None
+    if found is None:
+        raise NnlabError(CLUSTER_HINT)
+
+
 def train(
-    request: Request, workers: int | None, quiet: bool, yes: bool = False, early=None
-) -> tuple:
+    request: Request, workers: int | None, quiet: bool, yes: bool = False, early=None,
+    cluster: str | None = None,
+) -> tuple:  # fmt: skip
     """Clean leftovers, train the request's missing or stale runs (and experiments) unless the
     plan would take over 12 hours and `yes` is not given, and make the finished runs' missing
     measurements (measurements.py); return (the lab runs' selection, the runs trained). The
     caller holds the build lock.
     `early()` is called once, mid-training, as soon as every lab model has a finished run
-    while runs are still to come (the build's preliminary report)."""
+    while runs are still to come (the build's preliminary report). `cluster`: the Dask
+    scheduler's address to train on (cluster.py), else this machine's worker pools."""
     from nnlab import devices, pipeline
     from nnlab.runs import clean_leftovers
 
+    if cluster is not None:
+        require_distributed()
     workers = workers or devices.default_workers()
     clean_leftovers(build_dir())
     chosen = selection(request, source="build", fetch=True)
     selections = [chosen, *experiment_selections(request, "build", fetch=True)]
-    if not yes:
+    if not yes and cluster is None:  # a cluster's size is known once connected
         _refuse_long_plans(selections, workers)
     rendered_early = False
 
@@ -82,7 +107,7 @@ def train(
             early()
 
     trained = pipeline.train_missing(
-        selections, workers, echo=emit, quiet=quiet, on_finish=preliminary
+        selections, workers, echo=emit, quiet=quiet, on_finish=preliminary, cluster=cluster
     )
     pipeline.measure_missing(chosen, workers, echo=emit)
     return chosen, trained
@@ -91,12 +116,12 @@ def train(
 @cli.command("train")
 @request_options(*SUBSET, *LABS, command="train")
 @training_options
-def train_command(request: Request, workers, yes, quiet) -> None:
+def train_command(request: Request, workers, yes, quiet, cluster) -> None:
     """Train the runs that are missing or out of date; finished runs are kept."""
     from nnlab.lock import build_lock
 
     with build_lock(build_dir()):
-        chosen, trained = train(request, workers, quiet, yes)
+        chosen, trained = train(request, workers, quiet, yes, cluster=cluster)
     done = len(chosen.by_state("done"))
     click.echo(
         f"{len(trained)} trained, {done}/{len(chosen.plans)} runs done ({request.profile} profile)"
