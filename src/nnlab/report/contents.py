@@ -81,8 +81,3 @@ def appendix_letters(medium: str) -> dict[str, str]:
     """Each appendix's letter in this medium: "A" for the first one it shows."""
     appendices = [chapter.id for chapter in shown(medium) if chapter.appendix]
     return {name: chr(ord("A") + index) for index, name in enumerate(appendices)}
-
-
-# Everything outside this chapter is the student's report: it never names the tool, the
-# command or the machine that built it (tests/test_report.py checks the rendered text).
-TOOL_CHAPTER = "appendix"
