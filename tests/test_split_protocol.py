@@ -242,3 +242,22 @@ def test_the_verdict_names_the_protocol_each_statement_rests_on(lang):
                                                          lambda *keys: "[1]")  # fmt: skip
     assert found["name"] == t("v:name:on-notebook", name=findings.verdict_name(t, decision),
                               n_test="102")  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_smoke_build_trains_the_split_protocol_and_states_it(rendered, lang):
+    import json
+    import re
+
+    found = json.loads((rendered / "verdicts.json").read_text(encoding="utf-8"))
+    (record,) = [c for c in found["comparisons"] if c["protocol"] == "kfold"]
+    assert record["dataset"] == "boston" and record["splits"] == 2  # 2 folds, 1 repeat
+    assert record["design"]["patience"] == design.SOUNDER_PATIENCE
+    assert {row["n_test"] + row["n_train"] for row in record["per_split"]} == {DISTRICTS}
+    t = Translator(LOCALE, lang)
+    html = (rendered / "site" / lang / "index.html").read_text(encoding="utf-8")
+    block = re.search(r'id="verdict-boston">(.*?)</div>', html, re.S).group(1)
+    text = re.sub(r"\s+", " ", block)
+    assert re.sub(r"\s+", " ", str(escape(t.pvalue(record["p_value"])))) in text
+    assert t.num(DISTRICTS) in text and 'href="#ref-nadeau2003"' in text
