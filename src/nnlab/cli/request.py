@@ -82,7 +82,8 @@ OPTIONS = {
         "--experiments/--no-experiments",
         default=True,
         show_default=True,
-        help="The theory chapters' small experiments (about 3 minutes of training); "
+        help="The theory chapters' small experiments and Boston's sounder protocols (about 25 "
+        "minutes of training on 2 cores); "
         "with --dataset or --kind they are never trained.",
     ),  # fmt: skip
 }

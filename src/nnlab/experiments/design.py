@@ -33,10 +33,11 @@ PROTOCOL_SEEDS = {"full": 10, "quick": 2}
 # The split protocol, past Boston's 102 test districts: the same recipe (patience 25) on
 # repeated K-fold cross-validation over all 506 districts (folds.py). Five folds train on 404
 # or 405 districts, as the lab does, and test on 101 or 102, so every district is tested once
-# per repeat. Two repeats of two seeds per fold are 40 runs (about 20 core-minutes: a CNN run
-# takes about 12 s, an RNN run about 60 s, as under patience 25 it runs its 50 epochs): with
-# the corrected test's variance factor 1/J + 1/4 for J = 10 splits, more splits would shrink
-# the standard error less than a second seed per split does (README, "The split protocol").
+# per repeat. Two repeats of two seeds per fold are 40 runs (about 25 minutes of training: a
+# CNN run takes about 13 s, an RNN run about 62 s, as under patience 25 it runs its 50 epochs):
+# with the corrected test's variance factor 1/J + 1/4 for J = 10 splits, more splits would
+# shrink the standard error less than a second seed per split does (README, "The split
+# protocol").
 SPLIT_DESIGN = {"full": {"folds": 5, "repeats": 2, "seeds": 2},
                 "quick": {"folds": 2, "repeats": 1, "seeds": 1}}  # fmt: skip
 SPLIT_SEED = 12345  # orders the districts of each repeat (folds.fold_parts)
