@@ -101,8 +101,8 @@ def _simulated_differences(rng, labs: int, gap: float) -> np.ndarray:
     Each district has its own advantage of one model (a normal with mean `gap`: the true
     difference), which every split testing it shares; each training part shifts the
     difference by how its districts happen to suit the models; each split adds its seeds'
-    noise. Sizes as measured on Boston under patience 25: test-set term and seed term about
-    0.29 thousand USD each per split, the training term about 0.22."""
+    noise. The test-set and seed terms (about 0.29 thousand USD each per split) are those of
+    Boston's patience-25 runs on Keras's split; the training term (about 0.22) is assumed."""
     parts = [folds.fold_parts(split) for split in design.splits("full")]
     tested = np.zeros((DISTRICTS, len(parts)))
     trained = np.zeros((DISTRICTS, len(parts)))
