@@ -178,7 +178,7 @@ def lab_view(cnn, rnn, records=(), key="mae"):
 
     seeds = {"key": key, "seeds": [42, 43, 44], "rows": {"cnn": cnn, "rnn": rnn}}
     return SimpleNamespace(name="boston", seeds=seeds, verdicts=list(records),
-                           sizes={"n_test": 102})  # fmt: skip
+                           sizes={"n_train": 404, "n_test": 102})  # fmt: skip
 
 
 def test_a_model_with_no_trained_run_is_named_where_its_errors_are_shown():

@@ -95,7 +95,8 @@ def train_one(item, threads) -> None:
     if item.trial is None:
         record = training.train(spec, dataset, item.settings, item.seed, workdir, verbose=0)
     else:
-        record = trials.run_trial(item.trial, dataset, item.seed, workdir)
+        data_used = trials.trial_data(item.trial, dataset)
+        record = trials.run_trial(item.trial, data_used, item.seed, workdir)
     record.update(
         name=item.name,
         dataset=spec.dataset,

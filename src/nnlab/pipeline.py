@@ -186,7 +186,7 @@ def plan_experiments(
         dataset = trial.spec.dataset
         if dataset not in checksums:
             checksums[dataset] = dataset_checksum(dataset, fetch)
-        stage = runs.stage_for(dataset, trial=True)
+        stage = runs.stage_for(dataset, trial=True, split=trial.split is not None)
         for seed in range(first_seed, first_seed + trial.seeds):
             inputs = runs.run_inputs(
                 stage, trial.spec, trial.settings, checksums[dataset], seed, trial.design

@@ -39,10 +39,13 @@ INPUT_NAMES = {
 }
 
 
-def stage_for(dataset: str, trial: bool = False) -> cachekey.Stage:
+def stage_for(dataset: str, trial: bool = False, split: bool = False) -> cachekey.Stage:
     """The stage that trains a run of `dataset`: the lab's trainer, or an experiment's trial
-    trainers, each with that dataset's own preprocessing."""
-    if trial:
+    trainers (with `split`, those of a split trial, which cut its fold), each with that
+    dataset's own preprocessing."""
+    if split:
+        from nnlab.experiments.train import SPLIT_STAGE as stage
+    elif trial:
         from nnlab.experiments.train import TRIAL_STAGE as stage
     else:
         from nnlab.training import RUN_STAGE as stage

@@ -47,9 +47,10 @@ SEED_COUNT_DEFAULT = (
     + f" ({config.QUICK_SEEDS} in the quick profile)."
 )
 EXPERIMENTS_HELP = {
-    "train": "Train the theory chapters' small experiments too (about 3 minutes); never with "
-    "--dataset or --kind.",
-    "build": "Train the theory chapters' small experiments too (about 3 minutes) and show them.",
+    "train": "Train the theory chapters' small experiments and Boston's sounder protocols too "
+    "(about 25 minutes on 2 cores); never with --dataset or --kind.",
+    "build": "Train the theory chapters' small experiments and Boston's sounder protocols too "
+    "(about 25 minutes on 2 cores) and show them.",
     "runs": "List the theory chapters' experiment trials too; never with --dataset or --kind.",
     "report": "Show the theory chapters' experiments (from their saved trials).",
     "freeze": "Freeze the theory chapters' experiment trials too; never with --dataset or --kind.",

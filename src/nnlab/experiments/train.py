@@ -16,6 +16,7 @@ import numpy as np
 from nnlab import cachekey, labs, models, preprocess, runfiles, training
 from nnlab.data import Dataset
 from nnlab.errors import NnlabError
+from nnlab.experiments import folds
 from nnlab.experiments.design import Trial
 from nnlab.tfload import load_keras
 
@@ -28,6 +29,11 @@ def run_trial(trial: Trial, dataset: Dataset, seed: int, workdir: Path) -> dict:
     if trial.method == "gradients":
         return gradient_trial(trial, dataset, seed, workdir)
     return baseline_trial(trial, dataset, seed, workdir)
+
+
+def trial_data(trial: Trial, dataset: Dataset) -> Dataset:
+    """The data a trial trains and is tested on: the lab's, or its fold's (a split trial)."""
+    return dataset if trial.split is None else folds.fold_dataset(dataset, trial.split)
 
 
 def validation(trial: Trial) -> training.Validation:
@@ -128,4 +134,9 @@ TRIAL_STAGE = cachekey.Stage(
     code=(*training.RUN_STAGE.code, run_trial, validation, baseline_trial, full_length_reviews,
           input_gradient_norms, gradient_trial),
     params=training.RUN_STAGE.params,
+)  # fmt: skip
+# A split trial's key adds the code that cuts its fold (its held-out districts are in its design).
+SPLIT_STAGE = cachekey.Stage(
+    "trial", code=(*TRIAL_STAGE.code, folds.fold_parts, folds.fold_dataset),
+    params=TRIAL_STAGE.params,
 )  # fmt: skip

@@ -6,7 +6,8 @@ Protocols: "notebook" is the lab's own settings. Where a sounder protocol exists
 compared the same way: on Boston, early stopping with a patience of 25 (the protocol
 experiment's trials); on IMDB, the restart rule a practitioner applies (a run still at chance
 on validation after its first epoch is restarted), applied to the lab's runs from their
-validation history only.
+validation history only. The split protocol ("kfold", split_protocol.py) varies the split
+as well: the same recipe as "patience" on a repeated K-fold over all of Boston's districts.
 
 Populations: "trained" (the runs that trained: the accuracy a model reaches when it trains)
 decides; "all" (every run with test predictions: what one training run gives you) is a
@@ -23,6 +24,7 @@ from nnlab import labs as registry
 from nnlab.experiments import design
 from nnlab.metric_table import METRICS
 from nnlab.report import context as ctx
+from nnlab.report import split_protocol
 
 PROTOCOLS = ("notebook", "patience", "restart")
 POPULATIONS = ("trained", "all")
@@ -94,14 +96,17 @@ def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str)
 
 
 def lab_comparisons(lab: ctx.Lab, experiments: dict | None) -> list[dict]:
-    """Every comparison of one lab, protocol by protocol, the deciding population first."""
+    """Every comparison of one lab, protocol by protocol, the deciding population first; the
+    split protocol's (split_protocol.py) last."""
     out = []
     for protocol, runs in protocol_runs(lab, experiments).items():
         for population in POPULATIONS:
             record = compare(lab, protocol, runs, population)
             if record is not None:
                 out.append(record)
-    return out
+    same_recipe = find(out, split_protocol.SAME_RECIPE, "all")
+    resampled = split_protocol.comparison(lab, experiments, same_recipe)
+    return out + ([resampled] if resampled else [])
 
 
 def find(records: list[dict], protocol: str = "notebook", population: str = "trained"):

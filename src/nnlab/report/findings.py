@@ -15,7 +15,7 @@ from nnlab import labs as registry
 from nnlab.data import boston
 from nnlab.experiments import design
 from nnlab.models import IMDB_MAXLEN
-from nnlab.report import comparisons
+from nnlab.report import comparisons, split_protocol
 from nnlab.report import context as ctx
 
 NAMES = {"cnn": "CNN", "rnn": "RNN"}
@@ -254,7 +254,12 @@ def verdict(t, lab_view, cite) -> dict:
     everything = comparisons.find(records, population="all")
     if everything is None:
         return {"lines": [], "headline": None, "name": None}
-    lines = [reliability_sentence(t, everything, cite)]
+    sizes = lab_view.sizes
+    lines = [t("v:rests-on", lab=t(f"lab-short:{lab_view.name}"), n_train=t.num(sizes["n_train"]),
+               n_test=t.num(sizes["n_test"])),
+             reliability_sentence(t, everything, cite)]  # fmt: skip
+    split = comparisons.find(records, split_protocol.PROTOCOL, "all")
+    split_lines = [split_sentence(t, split, records, sizes["n_test"], cite)] if split else []
     if decision is None:  # a model none of whose runs trained: only reliability is decided
         untrained = [NAMES[kind] for kind in ctx.KINDS
                      if len(everything["models"][kind]["failed"])
@@ -263,9 +268,10 @@ def verdict(t, lab_view, cite) -> dict:
                        lab=t(f"lab-short:{lab_view.name}")))  # fmt: skip
         lines.append(t("v:all", sentence=mean_sentence(t, everything),
                        outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
+        lines += split_lines
         headline = t("v:headline-untrained", models=" & ".join(untrained))
-        return {"lines": lines, "headline": headline,
-                "name": t("v:name:untrained", models=" & ".join(untrained))}  # fmt: skip
+        name = t("v:name:untrained", models=" & ".join(untrained))
+        return {"lines": lines, "headline": headline, "name": on_notebook(t, name, sizes)}
     lines.append(t("v:trained", sentence=mean_sentence(t, decision)) + " "
                  + outcome_sentence(t, decision, cite))  # fmt: skip
     if everything["models"] != decision["models"]:
@@ -295,9 +301,57 @@ def verdict(t, lab_view, cite) -> dict:
             n=min(len(other["models"][kind]["seeds"]) for kind in ctx.KINDS),
             restarted="; ".join(f"{m} {', '.join(map(str, s))}" for m, s in restarted.items() if s),
         ))  # fmt: skip
+    lines += split_lines
     headline = t("v:headline", sentence=mean_sentence(t, decision),
                  outcome=t(f"outcome:{decision['outcome']}"))  # fmt: skip
-    return {"lines": lines, "headline": headline, "name": verdict_name(t, decision)}
+    return {
+        "lines": lines,
+        "headline": headline,
+        "name": on_notebook(t, verdict_name(t, decision), sizes),
+    }
+
+
+def on_notebook(t, text: str, sizes: dict) -> str:
+    """A verdict's name (what the summary and the discussion call it) with the protocol it
+    rests on: the notebook's, on Keras's own test set."""
+    return t("v:name:on-notebook", name=text, n_test=t.num(sizes["n_test"]))
+
+
+def split_sentence(t, record: dict, records: list[dict], n_test: int, cite) -> str:
+    """The split protocol's comparison (split_protocol.py): its design, the mean difference
+    over the splits with its interval and p-value, and whether it resolves what the same
+    recipe on the lab's own test set could not."""
+    found = record["design"]
+    seeds = found["seeds_per_split"]
+    text = t("v:kfold", folds=found["folds"], repeats=found["repeats"],
+             districts=t.num(found["districts"]), splits=record["splits"],
+             seeds=t("v:kfold-seeds" if seeds > 1 else "v:kfold-seed", n=seeds),
+             patience=found["patience"], sentence=mean_sentence(t, record),
+             outcome=t(f"outcome:{record['outcome']}"), p=t.pvalue(record["p_value"]),
+             ref=cite("nadeau2003", "bouckaert2004"))  # fmt: skip
+    same = comparisons.find(records, split_protocol.SAME_RECIPE, "all")
+    if same is None:
+        return text
+    key, unit = record["metric"], t(f"unit:{record['metric']}")
+    values = {
+        "n_test": t.num(n_test),
+        "unit": unit,
+        "winner": NAMES.get(record["winner"]),
+        "width": t.metric_difference(key, record["interval"][1] - record["interval"][0]),
+    }
+    if record["resolves"]:
+        relation = "resolves"
+    elif record["outcome"] == "established":
+        relation = "agrees" if record["winner"] == same["winner"] else "differs"
+        values["other"] = NAMES.get(same["winner"])
+    elif same["outcome"] == "established":
+        relation = "unconfirmed"
+    elif same["interval"] is None:
+        relation = "unresolved-alone"
+    else:
+        relation = "unresolved"
+        values["width_same"] = t.metric_difference(key, same["interval"][1] - same["interval"][0])
+    return Markup(" ").join([text, t(f"v:kfold:{relation}", **values)])
 
 
 def verdict_name(t, record: dict) -> str:
