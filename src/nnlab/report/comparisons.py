@@ -144,8 +144,8 @@ def seed_plan(lab: ctx.Lab, trained: int, default: int) -> dict:
     """The lab's seed plan (seedplan.plan_summary), costed at each model's median recorded
     training time per run."""
     times = {
-        kind: [run.record["fit_seconds"] for run in lab.repeats[kind] if run.record.get("fit_seconds")]
-        for kind in ctx.KINDS
+        kind: [run.record["fit_seconds"] for run in runs if run.record.get("fit_seconds")]
+        for kind, runs in lab.repeats.items()
     }
     per_seed = sum(float(np.median(t)) for t in times.values()) if all(times.values()) else None
     return seedplan.plan_summary(registry.LABS[lab.name], trained, default, per_seed)
