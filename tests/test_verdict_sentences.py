@@ -50,10 +50,10 @@ def test_the_seed_plan_paragraph_says_whether_this_build_follows_it(lang):
     lab = labs.LABS["imdb"]
     below = seedplan.plan_summary(lab, 3, 3, 1200.0)
     text = said.seed_plan(t, below, "imdb", "accuracy", 25_000)
-    assert t("v:seedplan:below-plan", trained=3) in text
+    assert t("v:seedplan:below-plan", trained=3, lab="IMDB") in text
     assert t("minutes", n=t.num(below["cost_seconds"] / 60)) in text
     overridden = said.seed_plan(t, seedplan.plan_summary(lab, 8, 3, None), "imdb", "accuracy", 1)
-    assert t("v:seedplan:overridden", trained=8) in overridden
+    assert t("v:seedplan:overridden", trained=8, lab="IMDB") in overridden
     boston = said.seed_plan(t, seedplan.plan_summary(labs.LABS["boston"], 10, 10, 20.0),
                             "boston", "mae", 102)  # fmt: skip
     assert boston.startswith(t("v:seedplan:unresolvable").split("{")[0])

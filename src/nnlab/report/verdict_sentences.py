@@ -54,7 +54,8 @@ def prob_better(t, record: dict, cite) -> str | None:
         return None
     low, high = found["interval"]
     values = {"p": t.num(found["value"], 2), "pairs": record["cross_pairs"]["pairs"],
-              "ref": cite("bouthillier2021")}  # fmt: skip
+              "ref": cite("bouthillier2021"),
+              "lab": t(f"lab-short:{record['dataset']}")}  # fmt: skip
     if low == high:  # every resample gives the same share: one model won every pair
         return t("v:prob-swept", runs=_runs(t, record), **values)
     return t("v:prob", low=t.num(low, 2), high=t.num(high, 2), **values)
@@ -71,7 +72,8 @@ def rerun(t, record: dict) -> str | None:
     if found is None:
         return None
     now, planned = found["at"]["now"], found["at"].get("planned")
-    values = {"same": t.pct(now["same"], 0), "runs": _runs(t, record)}
+    values = {"same": t.pct(now["same"], 0), "runs": _runs(t, record),
+              "lab": t(f"lab-short:{record['dataset']}")}  # fmt: skip
     if planned is None:
         return t("v:rerun", **values)
     likeliest = planned["likeliest"]
@@ -122,9 +124,9 @@ def seed_plan(t, plan: dict | None, lab: str, metric: str, n_test: int) -> str |
                  power=t.pct(plan["power"], 0), **values)  # fmt: skip
     else:
         text = t("v:seedplan:unresolvable", **values)
-    text += " " + t(f"v:seedplan:{plan['state']}", trained=plan["trained"])
+    text += " " + t(f"v:seedplan:{plan['state']}", trained=plan["trained"], lab=name)
     if plan["state"] != "as-planned" and plan["power_trained"] is not None:
-        text += " " + t("v:seedplan:power-now", trained=plan["trained"],
+        text += " " + t("v:seedplan:power-now", trained=plan["trained"], lab=name,
                         power=t.pct(plan["power_trained"], 0))  # fmt: skip
     return text
 
