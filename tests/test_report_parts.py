@@ -178,7 +178,7 @@ def lab_view(cnn, rnn, records=(), key="mae"):
 
     seeds = {"key": key, "seeds": [42, 43, 44], "rows": {"cnn": cnn, "rnn": rnn}}
     return SimpleNamespace(name="boston", seeds=seeds, verdicts=list(records),
-                           sizes={"n_train": 404, "n_test": 102})  # fmt: skip
+                           sizes={"n_train": 404, "n_test": 102}, plan=None)  # fmt: skip
 
 
 def test_a_model_with_no_trained_run_is_named_where_its_errors_are_shown():
@@ -203,10 +203,14 @@ def _record(outcome, cnn, rnn, population="trained", protocol="notebook", p_valu
         "dataset": "mnist",
         "protocol": protocol,
         "population": population,
+        "decides": (protocol, population) == ("notebook", "trained"),
+        "recipe": {"epochs": 5, "patience": None},
         "metric": "accuracy",
         "higher_is_better": True,
         "models": models,
         **found,
+        "planning": None,
+        "rerun": None,
     }
     if population == "all":
         record["reliability"] = verdicts.reliability({"cnn": 0, "rnn": 0}, {"cnn": 3, "rnn": 3})

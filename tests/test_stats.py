@@ -219,35 +219,48 @@ def test_mcnemar_without_discordant_pairs():
     }
 
 
-# --- Wilcoxon -------------------------------------------------------------------------------
+# --- paired t on absolute errors -------------------------------------------------------------
 
 
-def test_wilcoxon_detects_clearly_better_regressor():
+def test_paired_t_detects_clearly_better_regressor():
     rng = np.random.default_rng(11)
     y = rng.normal(0.0, 1.0, 100)
     good = y + rng.normal(0.0, 0.1, 100)
     bad = y + rng.normal(0.0, 1.0, 100)
-    result = stats.wilcoxon_abs_errors(y, good, bad)
+    result = stats.paired_t_abs_errors(y, good, bad)
     assert result["p_value"] < 0.01
-    assert result["median_diff"] < 0  # a's absolute errors are smaller
+    assert result["mean_diff"] < 0  # a's absolute errors are smaller
 
 
-def test_wilcoxon_exact_p_when_every_error_is_smaller():
-    """Ten distinct differences all of one sign: the exact two-sided p is 2 / 2^10."""
+def test_paired_t_on_students_sleep_data():
+    """Cushny and Peebles' paired differences (Student 1908): t = 4.062, df 9, p = 0.00283
+    (R's t.test(extra ~ group, data = sleep, paired = TRUE))."""
+    gains = np.array([1.2, 2.4, 1.3, 1.3, 0.0, 1.0, 1.8, 0.8, 4.6, 1.4])
+    y = np.zeros(gains.size)
+    result = stats.paired_t_abs_errors(y, np.full(gains.size, 10.0), 10.0 + gains)
+    assert result["mean_diff"] == pytest.approx(-1.58)
+    assert result["statistic"] == pytest.approx(-4.0621, abs=1e-4)
+    assert result["p_value"] == pytest.approx(0.002833, abs=1e-6)
+    assert result["df"] == 9
+
+
+def test_paired_t_follows_the_mae_where_the_median_points_the_other_way():
+    """Most districts slightly worse, a few much better: the MAE favours a, the median of the
+    differences does not. The test's direction is the MAE's."""
     y = np.zeros(10)
-    closer = np.arange(1, 11) * 0.1
-    farther = closer + np.arange(1, 11) * 0.01
-    assert stats.wilcoxon_abs_errors(y, closer, farther)["p_value"] == pytest.approx(2 / 1024)
+    b = np.full(10, 6.0)
+    a = b + np.array([0.5] * 7 + [-5.0] * 3)
+    result = stats.paired_t_abs_errors(y, a, b)
+    assert np.median(np.abs(a) - np.abs(b)) > 0
+    assert result["mean_diff"] == pytest.approx(-1.15)
+    assert result["statistic"] < 0
 
 
-def test_wilcoxon_identical_regressors():
+def test_paired_t_identical_regressors():
     y = np.arange(20.0)
     pred = y + 0.5
-    assert stats.wilcoxon_abs_errors(y, pred, pred.copy()) == {
-        "statistic": 0.0,
-        "p_value": 1.0,
-        "median_diff": 0.0,
-    }
+    found = stats.paired_t_abs_errors(y, pred, pred.copy())
+    assert (found["p_value"], found["mean_diff"]) == (1.0, 0.0)
 
 
 # --- model comparisons ----------------------------------------------------------------------

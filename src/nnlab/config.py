@@ -56,11 +56,15 @@ MAX_EPOCHS = 10_000
 MAX_FIRST_SEED = 2**31 - 1
 
 
+def default_seed_count(dataset: str, profile: str = "full") -> int:
+    """The profile's seeds per model: the dataset's default in full (labs.py)."""
+    return QUICK_SEEDS if profile == "quick" else DEFAULT_SEED_COUNTS[dataset]
+
+
 def seeds_for(dataset: str, first: int, count: int | None, profile: str = "full") -> list[int]:
     """The seeds a dataset's models train with: `count` (an explicit --seeds or report.toml
-    `seeds`) from `first` on, else the profile's count (the dataset's default in full)."""
-    default = QUICK_SEEDS if profile == "quick" else DEFAULT_SEED_COUNTS[dataset]
-    return list(range(first, first + (count or default)))
+    `seeds`) from `first` on, else the profile's count."""
+    return list(range(first, first + (count or default_seed_count(dataset, profile))))
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")

@@ -17,6 +17,7 @@ from nnlab import projectfiles
 from nnlab.config import MAX_EPOCHS, MAX_SEEDS, PRECISIONS, TUNABLE
 from nnlab.errors import NnlabError
 from nnlab.models import MODEL_NAMES
+from nnlab.verdicts import EQUIVALENCE_SHARE
 
 DEFAULT_PATH = Path("report/report.toml")
 # Every [report] key with its default: what the report shows when the file leaves it out.
@@ -34,6 +35,9 @@ REPORT_DEFAULTS = {
     "logo": "",  # an image file (PNG, JPEG or SVG), relative to the project folder
 }
 REPORT_KEYS = dict.fromkeys(REPORT_DEFAULTS, str)
+# [verdicts]: the equivalence margin as a share of the better model's error (verdicts.py).
+VERDICTS_DEFAULTS = {"equivalence_share": EQUIVALENCE_SHARE}
+VERDICTS_KEYS = {"equivalence_share": float}
 
 
 @dataclass
@@ -41,6 +45,7 @@ class ProjectConfig:
     report: dict[str, str] = field(default_factory=lambda: dict(REPORT_DEFAULTS))
     training: dict[str, dict] = field(default_factory=dict)
     seeds: int | None = None  # training seeds per model; None: config.DEFAULT_SEED_COUNTS
+    verdicts: dict[str, float] = field(default_factory=lambda: dict(VERDICTS_DEFAULTS))
 
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -181,6 +186,18 @@ def _check_report(report: dict, text: str) -> dict:
     return report
 
 
+def _check_verdicts(table, text: str) -> dict:
+    """The equivalence share must lie in (0, 1]: a margin of none, or more than the better
+    model's whole error, says nothing."""
+    table = _check_table(table, VERDICTS_KEYS, "verdicts", text)
+    share = table.get("equivalence_share", EQUIVALENCE_SHARE)
+    if not 0 < share <= 1:
+        line = _line_of(text, "equivalence_share", "verdicts")
+        raise NnlabError(f"verdicts: 'equivalence_share' ({line}) must be > 0 and at most 1, "
+                         f"got {share!r}")  # fmt: skip
+    return {**VERDICTS_DEFAULTS, **{key: float(value) for key, value in table.items()}}
+
+
 def load(path: Path | None = None) -> ProjectConfig:
     """The config at `path`, or report/report.toml; the defaults when that one is absent."""
     explicit = path is not None
@@ -198,12 +215,12 @@ def load(path: Path | None = None) -> ProjectConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise NnlabError(f"{path}: bad TOML syntax: {exc}") from None
-    unknown = set(raw) - {"seeds", "report", "training"}
+    unknown = set(raw) - {"seeds", "report", "training", "verdicts"}
     if unknown:
         key = sorted(unknown)[0]
         raise NnlabError(
             f"{path}: unknown section '{key}' ({_line_of(text, key)}); "
-            "known: seeds, report, training"
+            "known: seeds, report, training, verdicts"
         )
     seeds = raw.get("seeds")
     if seeds is not None and (
@@ -225,4 +242,6 @@ def load(path: Path | None = None) -> ProjectConfig:
                 f"known: {', '.join(MODEL_NAMES)}"
             )
         training[name] = _check_training(name, overrides, text)
-    return ProjectConfig(report={**REPORT_DEFAULTS, **report}, training=training, seeds=seeds)
+    verdicts = _check_verdicts(raw.get("verdicts", {}), text)
+    return ProjectConfig(report={**REPORT_DEFAULTS, **report}, training=training, seeds=seeds,
+                         verdicts=verdicts)  # fmt: skip

@@ -4,7 +4,8 @@ Confidence intervals are percentile bootstraps over the saved test-set predictio
 resample's metric is computed at once from an (n_resamples, n) index matrix; the matrix is
 walked in blocks of rows only to bound memory (a 2,000 x 25,000 gather of float64 is 400 MB),
 never one resample at a time. Model comparisons are paired: both models are scored on the same
-resamples, and the tests (McNemar, Wilcoxon) use the per-example pairing too.
+resamples, and the tests (McNemar; a paired t on the absolute errors) use the per-example
+pairing too.
 """
 
 from __future__ import annotations
@@ -192,20 +193,21 @@ def mcnemar(correct_a, correct_b) -> dict:
     }
 
 
-def wilcoxon_abs_errors(y_true, pred_a, pred_b) -> dict:
-    """Two-sided Wilcoxon signed-rank test on |err_a| - |err_b| (negative: a is closer)."""
+def paired_t_abs_errors(y_true, pred_a, pred_b) -> dict:
+    """Paired t-test on |err_a| - |err_b| (Student 1908): its mean is the MAE difference a - b,
+    so the test answers the MAE question (negative: a is closer on average). Wilcoxon's
+    signed-rank test would answer another one (the differences' symmetry about zero), whose
+    direction can disagree with the MAE's."""
     y, a = _regression_arrays(y_true, pred_a)
     _, b = _regression_arrays(y_true, pred_b)
     diff = np.abs(a - y) - np.abs(b - y)
-    median_diff = float(np.median(diff))
-    if not np.any(diff != 0):  # scipy cannot rank an all-zero sample; identical errors
-        return {"statistic": 0.0, "p_value": 1.0, "median_diff": median_diff}
-    result = stats.wilcoxon(diff, alternative="two-sided")
-    return {
-        "statistic": float(result.statistic),
-        "p_value": float(result.pvalue),
-        "median_diff": median_diff,
-    }
+    mean_diff = float(diff.mean())
+    if not np.any(diff != diff[0]):  # no spread: identical errors, or a constant shift
+        p_value = 1.0 if mean_diff == 0 else 0.0
+        return {"statistic": 0.0, "p_value": p_value, "mean_diff": mean_diff, "df": diff.size - 1}
+    result = stats.ttest_1samp(diff, 0.0)
+    return {"statistic": float(result.statistic), "p_value": float(result.pvalue),
+            "mean_diff": mean_diff, "df": int(result.df)}  # fmt: skip
 
 
 def _comparison(names, metrics, delta, point, indices, level, test, alpha, lower_wins):
@@ -263,7 +265,7 @@ def compare_regressors(
     alpha: float = ALPHA,
 ) -> dict:
     """Two models' CIs (level 1 - alpha), keyed by name, the paired MAE difference first minus
-    second, Wilcoxon's test."""
+    second, the paired t-test on the absolute errors."""
     names, (pred_a, pred_b) = _two(predictions)
     y, a = _regression_arrays(y_true, pred_a)
     _, b = _regression_arrays(y_true, pred_b)
@@ -273,7 +275,7 @@ def compare_regressors(
     metrics_b = regressor_metrics_ci(y, b, indices, level)
     delta = np.abs(a - y) - np.abs(b - y)
     point = metrics_a["mae"]["value"] - metrics_b["mae"]["value"]
-    test = wilcoxon_abs_errors(y, a, b)
+    test = paired_t_abs_errors(y, a, b)
     metrics = [metrics_a, metrics_b]
     return _comparison(names, metrics, delta, point, indices, level, test, alpha, True)
 

@@ -28,7 +28,7 @@ def render(request: Request, lang: str, fmt: str) -> None:
 
     langs = ["vi", "en"] if lang == "all" else [lang]
     formats = ["html", "pdf"] if fmt == "all" else [fmt]
-    report_config = projectconfig.load(request.config_path).report
+    project = projectconfig.load(request.config_path)
     chosen = selection(request)
     chosen.require_each_model()  # a run missing: a preliminary report
     emit(f"rendering from {chosen.root} ({chosen.source})")
@@ -37,7 +37,8 @@ def render(request: Request, lang: str, fmt: str) -> None:
     build = build_dir()
     found = experiment_selections(request, chosen.source)
     shown = found[0] if found else None
-    make_report(build, chosen, langs, formats, report_config, emit, shown)
+    make_report(build, chosen, langs, formats, project.report, emit, shown,
+                project.verdicts["equivalence_share"])  # fmt: skip
     outputs = [str(build / "site")] if "html" in formats else []
     outputs += [str(build / f"report.{lg}.pdf") for lg in langs if "pdf" in formats]
     click.echo("report written: " + ", ".join(outputs))

@@ -12,14 +12,18 @@ as well: the same recipe as "patience" on a repeated K-fold over all of Boston's
 Populations: "trained" (the runs that trained: the accuracy a model reaches when it trains)
 decides; "all" (every run with test predictions: what one training run gives you) is a
 description. Failed runs, crashed or not, are counted the same way in both: named with their
-cause, left out of "trained", and counted by the reliability comparison.
+cause, left out of "trained", and counted by the reliability comparison. Each record says
+whether it is the one that decides (`decides`) and which training recipe its runs used.
+
+A tested record also carries its planning figures and rerun agreement (seedplan.py); the
+deciding records of the labs are then adjusted together for multiplicity (Holm).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from nnlab import diagnose, metrics, verdicts
+from nnlab import diagnose, metrics, seedplan, verdicts
 from nnlab import labs as registry
 from nnlab.experiments import design
 from nnlab.metric_table import METRICS
@@ -28,6 +32,10 @@ from nnlab.report import split_protocol
 
 PROTOCOLS = ("notebook", "patience", "restart")
 POPULATIONS = ("trained", "all")
+# The comparison that answers a lab's question; the others describe.
+DECIDING = ("notebook", "trained")
+# The training settings a record names as its recipe (the runs' own run.json values).
+RECIPE = ("epochs", "patience", "batch_size", "validation_split", "learning_rate")
 
 
 def _restarted(lab: ctx.Lab, run) -> bool:
@@ -69,7 +77,18 @@ def _model(lab: ctx.Lab, runs: list, population: str, higher: bool) -> dict:
             "detail_seed": detail, "chosen": chosen}  # fmt: skip
 
 
-def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str) -> dict | None:
+def _recipe(runs: dict[str, list]) -> dict:
+    """The settings the runs were trained with, per model when the models differ."""
+    found = {kind: {key: runs[kind][0].settings.get(key) for key in RECIPE} for kind in ctx.KINDS
+             if runs[kind]}  # fmt: skip
+    values = list(found.values())
+    return values[0] if all(v == values[0] for v in values) else found
+
+
+def compare(
+    lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str,
+    equivalence_share: float = verdicts.EQUIVALENCE_SHARE,
+) -> dict | None:  # fmt: skip
     """One comparison record (the shape README documents for verdicts.json), or None when a
     model has no run in the population."""
     metric = metrics.main_metric(lab.task)
@@ -79,14 +98,18 @@ def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str)
         return None
     values = {kind: [ctx.per_example(lab, run) for run in models[kind]["chosen"]]
               for kind in ctx.KINDS}  # fmt: skip
-    found = verdicts.difference_test(values, higher)
+    found = verdicts.difference_test(values, higher, equivalence_share)
     record = {
         "dataset": lab.name, "protocol": protocol, "population": population,
+        "decides": (protocol, population) == DECIDING, "recipe": _recipe(runs),
         "metric": metric, "higher_is_better": higher,
         "models": {kind: {key: value for key, value in models[kind].items() if key != "chosen"}
                    for kind in ctx.KINDS},
-        **found,
+        **found, "planning": None, "rerun": None, "holm_p": None,
     }  # fmt: skip
+    if record["components"] is not None:
+        record["planning"] = seedplan.planning(record)
+        record["rerun"] = seedplan.rerun_agreement(record, registry.LABS[lab.name].plan.seeds)
     if population == "all":
         record["reliability"] = verdicts.reliability(
             {kind: len(models[kind]["failed"]) for kind in ctx.KINDS},
@@ -95,13 +118,15 @@ def compare(lab: ctx.Lab, protocol: str, runs: dict[str, list], population: str)
     return record
 
 
-def lab_comparisons(lab: ctx.Lab, experiments: dict | None) -> list[dict]:
-    """Every comparison of one lab, protocol by protocol, the deciding population first; the
-    split protocol's (split_protocol.py) last."""
+def lab_comparisons(
+    lab: ctx.Lab, experiments: dict | None, equivalence_share: float = verdicts.EQUIVALENCE_SHARE
+) -> list[dict]:
+    """Every comparison of one lab, protocol by protocol, the deciding record first; the split
+    protocol's (split_protocol.py) last."""
     out = []
     for protocol, runs in protocol_runs(lab, experiments).items():
         for population in POPULATIONS:
-            record = compare(lab, protocol, runs, population)
+            record = compare(lab, protocol, runs, population, equivalence_share)
             if record is not None:
                 out.append(record)
     same_recipe = find(out, split_protocol.SAME_RECIPE, "all")
@@ -109,7 +134,30 @@ def lab_comparisons(lab: ctx.Lab, experiments: dict | None) -> list[dict]:
     return out + ([resampled] if resampled else [])
 
 
-def find(records: list[dict], protocol: str = "notebook", population: str = "trained"):
+def adjust(records: dict[str, list[dict]]) -> dict:
+    """Holm over the labs whose deciding record has a test: sets each one's `holm_p`, and
+    returns verdicts.json's "multiplicity" entry."""
+    deciding = {lab: find(found) for lab, found in records.items()}
+    tested = {lab: r["p_value"] for lab, r in deciding.items() if r and r["p_value"] is not None}
+    adjusted = verdicts.holm(tested)
+    for lab, p_value in adjusted.items():
+        deciding[lab]["holm_p"] = p_value
+    return {"method": verdicts.MULTIPLICITY_METHOD, "alpha": verdicts.ALPHA,
+            "labs": list(adjusted), "holm_p": adjusted}  # fmt: skip
+
+
+def seed_plan(lab: ctx.Lab, trained: int, default: int) -> dict:
+    """The lab's seed plan (seedplan.plan_summary), costed at each model's median recorded
+    training time per run."""
+    times = {
+        kind: [run.record["fit_seconds"] for run in runs if run.record.get("fit_seconds")]
+        for kind, runs in lab.repeats.items()
+    }
+    per_seed = sum(float(np.median(t)) for t in times.values()) if all(times.values()) else None
+    return seedplan.plan_summary(registry.LABS[lab.name], trained, default, per_seed)
+
+
+def find(records: list[dict], protocol: str = DECIDING[0], population: str = DECIDING[1]):
     return next(
         (r for r in records if r["protocol"] == protocol and r["population"] == population), None
     )
@@ -125,8 +173,9 @@ def pending(selections: list) -> list[dict]:
     ]
 
 
-def as_json(records: list[dict], waiting: list[dict]) -> dict:
-    """verdicts.json: seeds as strings (JSON keys), floats as they are."""
+def as_json(records: list[dict], waiting: list[dict], extra: dict | None = None) -> dict:
+    """verdicts.json: seeds as strings (JSON keys), floats as they are; `extra`: the per-lab
+    seed plans and the multiplicity entry."""
 
     def plain(value):
         if isinstance(value, dict):
@@ -137,4 +186,4 @@ def as_json(records: list[dict], waiting: list[dict]) -> dict:
             return value.item()
         return value
 
-    return {"comparisons": plain(records), "pending": waiting}
+    return {"comparisons": plain(records), **plain(extra or {}), "pending": waiting}

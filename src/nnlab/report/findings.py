@@ -10,13 +10,14 @@ from collections import Counter
 import numpy as np
 from markupsafe import Markup
 
-from nnlab import config, diagnose, metrics, runfiles, verdicts
+from nnlab import config, diagnose, metrics, runfiles
 from nnlab import labs as registry
 from nnlab.data import boston
 from nnlab.experiments import design
 from nnlab.models import IMDB_MAXLEN
 from nnlab.report import comparisons, split_protocol
 from nnlab.report import context as ctx
+from nnlab.report import verdict_sentences as said
 
 NAMES = {"cnn": "CNN", "rnn": "RNN"}
 
@@ -171,14 +172,11 @@ def paired_test(t, lab: str, task: str, comparison: dict, cite) -> str:
     text = t(f"verdict:{task}", diff=t.metric_difference(key, difference["value"]),
              low=t.metric_difference(key, difference["low"]),
              high=t.metric_difference(key, difference["high"]), p=t.pvalue(test["p_value"]),
-             ref=cite("mcnemar1947" if task == "classification" else "wilcoxon1945"))  # fmt: skip
+             ref=cite("mcnemar1947" if task == "classification" else "student1908"))  # fmt: skip
     short = t(f"lab-short:{lab}")
     if not comparison["significant"]:
         return Markup(" ").join([text, t("significant:no", lab=short)])
-    if task == "regression":  # Wilcoxon's direction: the error differences', not the MAE's
-        ahead = "cnn" if test["median_diff"] < 0 else "rnn"
-    else:
-        ahead = comparison["better"]
+    ahead = comparison["better"]
     behind = "rnn" if ahead == "cnn" else "cnn"
     verdict = t(f"significant:yes:{task}", better=ahead.upper(), worse=behind.upper(), lab=short)
     return Markup(" ").join([text, verdict])
@@ -213,26 +211,12 @@ def outcome_sentence(t, record: dict, cite) -> str:
         return t("v:untested-both") if len(single) == 2 else t("v:untested", model=single[0])
     direction = record["direction"] or ("cnn" if pairs["cnn"] >= pairs["rnn"] else "rnn")
     other = "rnn" if direction == "cnn" else "cnn"
+    chance = (record.get("planning") or {}).get("sweep_by_chance")
     values = {"ahead": NAMES[direction], "behind": NAMES[other], "won": pairs[direction],
               "pairs": pairs["pairs"], "ref": cite("welch1947"),
-              "runs": t("runs-count", cnn=counts["cnn"], rnn=counts["rnn"])}  # fmt: skip
+              "runs": t("runs-count", cnn=counts["cnn"], rnn=counts["rnn"]),
+              "chance": t.pct(chance, 0) if chance is not None else "—"}  # fmt: skip
     return t(f"v:{record['outcome']}", p=t.pvalue(record["p_value"]), **values)
-
-
-def planning_sentence(t, record: dict, n_test: int) -> str | None:
-    """How many seeds would settle the question, or that this test set cannot."""
-    needed, detectable = record["seeds_needed"], record["detectable_difference"]
-    if detectable is None:
-        return None
-    key = record["metric"]
-    values = {"detectable": t.metric_difference(key, abs(detectable)),
-              "diff": t.metric_difference(key, abs(record["difference"])),
-              "unit": t(f"unit:{key}"), "n_test": t.num(n_test)}  # fmt: skip
-    if needed == "unresolvable":
-        return t("v:plan:unresolvable", **values)
-    if needed is None:
-        return t("v:plan:more", most=verdicts.MAX_SEEDS, **values)
-    return t("v:plan:seeds", needed=needed, **values)
 
 
 def reliability_sentence(t, record: dict, cite) -> str:
@@ -272,12 +256,15 @@ def verdict(t, lab_view, cite) -> dict:
         headline = t("v:headline-untrained", models=" & ".join(untrained))
         name = t("v:name:untrained", models=" & ".join(untrained))
         return {"lines": lines, "headline": headline, "name": on_notebook(t, name, sizes)}
-    lines.append(t("v:trained", sentence=mean_sentence(t, decision)) + " "
+    n_test = sizes["n_test"]
+    protocol_text = said.protocol_text(t, decision, n_test)
+    lines.append(t("v:trained", protocol=protocol_text, sentence=mean_sentence(t, decision)) + " "
                  + outcome_sentence(t, decision, cite))  # fmt: skip
+    lines += companions(t, decision, cite, n_test)
     if everything["models"] != decision["models"]:
         lines.append(t("v:all", sentence=mean_sentence(t, everything),
                        outcome=t(f"outcome:{everything['outcome']}")))  # fmt: skip
-    plan = planning_sentence(t, decision, lab_view.sizes["n_test"])
+    plan = said.seed_plan(t, lab_view.plan, lab_view.name, decision["metric"], n_test)
     if plan:
         lines.append(plan)
     for protocol in comparisons.PROTOCOLS[1:]:
@@ -301,8 +288,9 @@ def verdict(t, lab_view, cite) -> dict:
             n=min(len(other["models"][kind]["seeds"]) for kind in ctx.KINDS),
             restarted="; ".join(f"{m} {', '.join(map(str, s))}" for m, s in restarted.items() if s),
         ))  # fmt: skip
+        lines += companions(t, comparisons.find(records, protocol) or other, cite, n_test)
     lines += split_lines
-    headline = t("v:headline", sentence=mean_sentence(t, decision),
+    headline = t("v:headline", protocol=protocol_text, sentence=mean_sentence(t, decision),
                  outcome=t(f"outcome:{decision['outcome']}"))  # fmt: skip
     return {
         "lines": lines,
@@ -352,6 +340,14 @@ def split_sentence(t, record: dict, records: list[dict], n_test: int, cite) -> s
         relation = "unresolved"
         values["width_same"] = t.metric_difference(key, same["interval"][1] - same["interval"][0])
     return Markup(" ").join([text, t(f"v:kfold:{relation}", **values)])
+
+
+def companions(t, record: dict, cite, n_test: int) -> list[str]:
+    """What follows a tested comparison: equivalence where not established, P(a CNN run beats
+    an RNN run), rerun agreement and how many seeds would settle it."""
+    found = [said.equivalence(t, record, cite), said.prob_better(t, record, cite),
+             said.rerun(t, record), said.planning(t, record, n_test)]  # fmt: skip
+    return [line for line in found if line]
 
 
 def verdict_name(t, record: dict) -> str:
@@ -554,7 +550,8 @@ def seed_counts_text(t, counts: dict[str, int]) -> str:
     )
 
 
-def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int]) -> dict:
+def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int], cite=None,
+            multiplicity: dict | None = None) -> dict:  # fmt: skip
     """The overall conclusion: the verdicts together, the home-ground answer, cost, failures
     and the limits of what was measured."""
     winners = {view.name: outcome(view) for view in lab_views}
@@ -603,8 +600,9 @@ def overall(t, lab_views: list, machines: dict, seed_counts: dict[str, int]) -> 
         t("limit:architectures"),
         t("limit:imdb-vocabulary"),
     ]
-    return {"verdicts": tally_line, "home": home, "cost": cost_line, "failures": failed_lines,
-            "limits": limits}  # fmt: skip
+    held = said.multiplicity(t, multiplicity, cite) if cite else None
+    return {"verdicts": tally_line, "multiplicity": held, "home": home, "cost": cost_line,
+            "failures": failed_lines, "limits": limits}  # fmt: skip
 
 
 def summary_rows(lab_views: list) -> list[dict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nnlab import config, metrics, pipeline, projectconfig, projectfiles, samples, verdicts
 from nnlab import labs as registry
-from nnlab import metrics, pipeline, projectconfig, projectfiles, samples
 from nnlab.data import cache
 from nnlab.fsutil import atomic_copy, atomic_write_bytes, atomic_write_json, ensure_dir
 from nnlab.report import comparisons, findings, gap
@@ -106,7 +106,7 @@ def cover_note(report_config: dict) -> str | None:
 
 def make_report(
     build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
-    experiments=None,
+    experiments=None, equivalence_share: float = verdicts.EQUIVALENCE_SHARE,
 ) -> dict:  # fmt: skip
     # A preliminary report while runs are missing: from what is finished, with the rest named.
     waiting = comparisons.pending([selection, *([experiments] if experiments else [])])
@@ -151,7 +151,14 @@ def make_report(
         lab.name: len({run.record["seed"] for runs in lab.repeats.values() for run in runs})
         for lab in labs
     }
-    records = {lab.name: comparisons.lab_comparisons(lab, shown) for lab in labs}
+    records = {lab.name: comparisons.lab_comparisons(lab, shown, equivalence_share)
+               for lab in labs}  # fmt: skip
+    meta["multiplicity"] = comparisons.adjust(records)
+    meta["plans"] = {
+        lab.name: comparisons.seed_plan(lab, meta["seed_counts"][lab.name],
+                                        config.default_seed_count(lab.name, selection.profile))
+        for lab in labs
+    }  # fmt: skip
     meta["pending"] = waiting
     if waiting:
         per_model, trials = findings.pending_by_model(waiting, registry.NAMES)
@@ -167,7 +174,11 @@ def make_report(
         )
     atomic_write_json(
         build / VERDICTS,
-        comparisons.as_json([r for lab in labs for r in records[lab.name]], waiting),
+        comparisons.as_json(
+            [r for lab in labs for r in records[lab.name]],
+            waiting,
+            {"plans": meta["plans"], "multiplicity": meta["multiplicity"]},
+        ),
     )
     atomic_write_json(build / PROVENANCE, provenance_record(meta, labs, shown))
     timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),

@@ -82,7 +82,7 @@ def edition_context(
     edition = views.Edition(t, store, samples, test_images, cited.cite)
     lab_views = [
         views.lab_view(lab, sizes[lab.name], comparisons, (verdicts or {}).get(lab.name, []),
-                       edition, (gaps or {}).get(lab.name))
+                       edition, (gaps or {}).get(lab.name), meta.get("plans", {}).get(lab.name))
         for lab in labs
     ]  # fmt: skip
     notes = prose.render_notes(paths.notes, lang, lambda image: note_image_url(lang_dir, image))
@@ -112,7 +112,9 @@ def edition_context(
         "references": cited.entries,
         "cite": cited.cite,
         "summary": {"rows": findings.summary_rows(lab_views)},
-        "overall": findings.overall(t, lab_views, machines, meta["seed_counts"]),
+        "overall": findings.overall(
+            t, lab_views, machines, meta["seed_counts"], cited.cite, meta.get("multiplicity")
+        ),
         "environment": findings.environment(t, machines, lab_views, meta),
         "fitting_rules": findings.fitting_rules(t),
         "notebook_steps": findings.notebook_steps(),

@@ -12,6 +12,7 @@ predictions is left out of the test.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
 from nnlab import metrics, resampled, verdicts
 from nnlab.metric_table import METRICS
@@ -53,9 +54,12 @@ def per_split(lab: ctx.Lab, runs: list) -> list[dict]:
 def _models(lab: ctx.Lab, runs: list) -> dict:
     """Per model: its runs, their seeds and the failed ones (trial/seed → cause)."""
     out = {}
+    # A fold's validation districts are not the lab's: without their targets the rule has no
+    # predict-the-mean loss to hold a run against, and judges it by its history's loss alone.
+    folds = replace(lab, train_targets=None)
     for kind in ctx.KINDS:
         mine = [run for run in runs if run.record["kind"] == kind]
-        causes = {f"{run.name}/seed-{run.record['seed']}": ctx.failure_of(lab.task, run)
+        causes = {f"{run.name}/seed-{run.record['seed']}": ctx.failure_of(folds, run)
                   for run in mine}  # fmt: skip
         out[kind] = {
             "runs": len(mine),

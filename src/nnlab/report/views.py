@@ -82,6 +82,7 @@ class LabView:
     listings: dict[str, Markup]  # per kind, the model as highlighted Keras code
     layer_counts: dict[str, dict]  # per kind, listings.layer_count
     details: MnistDetails | ImdbDetails | BostonDetails | None = None
+    plan: dict | None = None  # comparisons.seed_plan: the lab's seed plan and this build's seeds
     discussion: Discussion | None = None
     notes: Markup | None = None  # the student's own remarks (report/notes/<lang>/<lab>.md)
     # the first lab of its task (classification, regression): explanations shared by the
@@ -171,6 +172,7 @@ def lab_view(
     records: list[dict],
     edition: Edition,
     gap: dict | None = None,
+    plan: dict | None = None,
 ) -> LabView:
     compared = comparisons.get(lab.name) or {}
     view = LabView(
@@ -201,6 +203,7 @@ def lab_view(
             kind: listings.layer_count(SPECS[run.name]) for kind, run in lab.runs.items()
         },  # fmt: skip
     )
+    view.plan = plan
     view.details = registry.resolve(registry.LABS[lab.name].details)(lab, view, edition)
     t, cite = edition.t, edition.cite
     view.discussion = Discussion(
