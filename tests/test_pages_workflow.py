@@ -331,7 +331,7 @@ def test_train_in_a_fresh_clone_trains_only_what_the_restored_store_lacks(
     assert sorted(f.name for f in missing.iterdir() if (f / "run.json").is_file()) == seeds
     frozen = clone / "results" / "quick"
     models = {folder.name for folder in (store / "quick").iterdir()}
-    assert {f.parent.name for f in frozen.glob("*/seed-*/run.json")} == models
+    assert {f.parent.parent.name for f in frozen.glob("*/seed-*/run.json")} == models
     assert sorted(f.parent.name for f in frozen.glob("boston-cnn/seed-*/run.json")) == seeds
     assert any((clone / "results" / "experiments-quick").rglob("run.json"))
     check_published(clone, output)
