@@ -1,13 +1,16 @@
-"""Injected faults: kill -9 while saving and while rendering, a full disk, no network."""
+"""Injected faults: kill -9 while saving and while rendering, a full disk, no network, a refused
+PDF, missing samples, an empty build folder setting."""
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from pypdf import PdfReader
 
 from nnlab import runs
 from nnlab.errors import NnlabError
-from nnlab.fsutil import atomic_write, sha256_file
+from nnlab.fsutil import LEFTOVER, atomic_write, sha256_file
 
 pytestmark = pytest.mark.slow
 
@@ -29,16 +32,34 @@ def start(args, data_dir, build, **env):
     )  # fmt: skip
 
 
-def kill_when(process, needle: str) -> None:
-    """SIGKILL the whole process group once `needle` is printed (the process is then paused
-    at the fault point, NNLAB_FAULT_PAUSE)."""
+def paused_pid(process, needle: str) -> int:
+    """The pid of the process that printed `needle` (it is then paused at the fault point,
+    NNLAB_FAULT_PAUSE)."""
     for line in process.stderr:
         if needle in line:
-            break
-    else:
-        pytest.fail(f"the process ended before printing {needle!r}")
+            return int(re.search(r"\(pid (\d+)\)", line).group(1))
+    pytest.fail(f"the process ended before printing {needle!r}")
+
+
+def kill_when(process, needle: str) -> None:
+    """SIGKILL the whole process group once `needle` is printed."""
+    paused_pid(process, needle)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
+
+
+def listing(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `folder` (links not followed): (size, mtime in ns)."""
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in folder.rglob("*")}  # fmt: skip
+
+
+def digests(folder: Path) -> dict[Path, str]:
+    return {p: sha256_file(p) for p in folder.rglob("*") if p.is_file() and p.suffix != ".lock"}
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if LEFTOVER.fullmatch(p.name)]
 
 
 def test_kill_after_sealing_a_new_run_keeps_it(tmp_path, data_dir):
@@ -73,23 +94,139 @@ def test_kill_between_the_two_renames_loses_no_run(quick_build, tmp_path, data_d
 
 
 def test_kill_while_writing_a_pdf_keeps_the_old_report(rendered, data_dir, tmp_path):
-    build = tmp_path / "copy"
-    shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
-    before = {lang: sha256_file(build / f"report.{lang}.pdf") for lang in ("vi", "en")}
+    build = copy_build(rendered, tmp_path / "copy")
+    before = digests(build)
     config = tmp_path / "report.toml"  # a new title: the new PDF differs from the old one
     config.write_text('[report]\ntitle_vi = "Báo cáo mới"\n', encoding="utf-8")
     args = ["report", "--profile", "quick", "--lang", "vi", "--format", "pdf", "--config",
             str(config)]  # fmt: skip
     process = start(args, data_dir, build, NNLAB_FAULT_PAUSE="replace report.vi.pdf")
     kill_when(process, "paused at replace report.vi.pdf")  # the new PDF is written, not in place
-    assert list(build.glob(".report.vi.pdf.*.tmp"))  # the kill hit inside the write
-    assert sha256_file(build / "report.vi.pdf") == before["vi"]
+    assert list(build.glob(".site.nnlab-*.staging/vi/.report.vi.pdf.nnlab-*.tmp"))  # in the write
+    assert digests(build) == before  # the old site and PDFs, whole
     for lang in ("vi", "en"):
-        assert len(PdfReader(build / f"report.{lang}.pdf").pages) > 15  # whole, never half
+        assert len(PdfReader(build / f"report.{lang}.pdf").pages) > 15
     result = run_nnlab(args, data_dir, build)
     assert result.returncode == 0, result.stderr
-    assert sha256_file(build / "report.vi.pdf") != before["vi"]
-    assert not list(build.rglob("*.tmp"))  # the killed write's temp file is gone
+    assert sha256_file(build / "report.vi.pdf") != before[build / "report.vi.pdf"]
+    assert (build / "report.vi.pdf").resolve() == (build / "site" / "vi" / "report.vi.pdf")
+    assert not (build / "report.en.pdf").exists()  # this site has no English edition
+    assert leftovers(build) == []  # the killed render's staging folder and temp file are gone
+
+
+def test_a_killed_render_leaves_no_orphan_writing(rendered, data_dir, tmp_path):
+    """kill -9 of the render's process alone, while its editions render: they end with it."""
+    build = copy_build(rendered, tmp_path / "copy")
+    before = digests(build)
+    args = ["report", "--profile", "quick", "--format", "html"]
+    process = start(args, data_dir, build, NNLAB_FAULT_PAUSE="editions forked")
+    os.kill(paused_pid(process, "paused at editions forked"), signal.SIGKILL)
+    process.wait(timeout=30)
+    after_kill = listing(build)
+    time.sleep(5)  # an orphan edition would write its figures and pages meanwhile
+    assert listing(build) == after_kill
+    assert digests(build) == before  # the old site, whole
+    result = run_nnlab(args, data_dir, build)  # the lock is free, the leftovers are tidied
+    assert result.returncode == 0, result.stderr
+    assert leftovers(build) == []
+
+
+def test_an_edition_killed_by_a_signal_is_reported_as_killed(rendered, data_dir, tmp_path):
+    """As the out-of-memory killer would: SIGKILL to one edition's process."""
+    build = copy_build(rendered, tmp_path / "copy")
+    before = digests(build)
+    process = start(["report", "--profile", "quick", "--format", "html"], data_dir, build,
+                    NNLAB_FAULT_PAUSE="edition vi")  # fmt: skip
+    os.kill(paused_pid(process, "paused at edition vi"), signal.SIGKILL)
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 2, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "nnlab: error: the vi edition's process was killed by signal 9 (SIGKILL), most likely "
+        "for lack of memory; free some memory, then run the command again"
+    )
+    assert "Traceback" not in stderr and "bug" not in stderr
+    assert digests(build) == before
+    assert leftovers(build) == []
+
+
+def test_a_refused_pdf_leaves_the_old_site_whole(rendered, data_dir, tmp_path, monkeypatch, capsys):
+    """The PDF's fetcher refuses what lies outside its folders (here: the build's figures)."""
+    from nnlab.cli import main
+    from nnlab.report.fetcher import ConfinedFetcher
+
+    build = copy_build(rendered, tmp_path / "copy")
+    before = digests(build)
+    confined = ConfinedFetcher.__init__
+    # the templates' folder only, not the build's: its figures are refused
+    monkeypatch.setattr(
+        ConfinedFetcher, "__init__", lambda self, allowed: confined(self, allowed[1:])
+    )
+    for key, value in nnlab_env(data_dir, build).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, "argv", ["nnlab", "report", "--profile", "quick", "--lang", "vi"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("nnlab: error: report.vi.pdf: the report refers to files outside")
+    assert digests(build) == before  # the new HTML edition was written, but never swapped in
+    assert leftovers(build) == []
+
+
+def test_one_edition_without_pdfs_links_only_to_what_it_has(rendered, data_dir, tmp_path):
+    """--lang en --format html: a site of one edition with no broken link; the appendix's
+    command names a --config by its file name only."""
+    from test_pages_workflow import outside_references
+
+    build = copy_build(rendered, tmp_path / "copy")
+    private = tmp_path / "home" / "student"
+    private.mkdir(parents=True)
+    (private / "report.toml").write_text("", encoding="utf-8")
+    result = run_nnlab(["report", "--profile", "quick", "--lang", "en", "--format", "html",
+                        "--config", str(private / "report.toml")], data_dir, build)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    site = build / "site"
+    assert sorted(p.name for p in site.iterdir()) == [".nojekyll", "assets", "en", "index.html"]
+    assert outside_references(site) == []
+    assert not list(build.glob("report.*.pdf"))
+    html = (site / "en" / "index.html").read_text(encoding="utf-8")
+    assert "<code>nnlab report --profile quick --config report.toml</code>" in html
+    assert str(private) not in html
+
+
+def test_freeze_without_samples_changes_nothing(quick_build, data_dir, tmp_path):
+    build = copy_build(quick_build, tmp_path / "copy")
+    shutil.rmtree(build / "samples")
+    results = tmp_path / "project" / "results"
+    (results / "full").mkdir(parents=True)
+    (results / "full" / "run.json").write_text("a run frozen before", encoding="utf-8")
+    result = run_nnlab(["freeze", "--profile", "quick", "--to", str(results)], data_dir, build)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"nnlab: error: no current data samples in {build / 'samples'}; render the report "
+        "first (nnlab report --profile quick), then freeze"
+    ]
+    assert {str(p.relative_to(results)): p.read_bytes() for p in results.rglob("*")} == {
+        "full": b"", "full/run.json": b"a run frozen before"}  # fmt: skip
+    assert sorted(p.name for p in results.parent.iterdir()) == ["results"]
+
+
+def test_an_empty_build_folder_setting_is_one_line(tmp_path):
+    """NNLAB_BUILD_DIR="" would make the current folder the build folder: refused, and the
+    user's own files there are left alone."""
+    (tmp_path / ".x.tmp").write_text("the user's", encoding="utf-8")
+    env = {**nnlab_env(tmp_path / "data", tmp_path), "NNLAB_BUILD_DIR": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "nnlab", "report", "--profile", "quick"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "nnlab: error: NNLAB_BUILD_DIR is set but empty; name a folder, or unset it for ./build"
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == [".x.tmp"]
+    assert (tmp_path / ".x.tmp").read_text(encoding="utf-8") == "the user's"
 
 
 def test_full_disk_leaves_nothing_half_written(tmp_path):
@@ -130,7 +267,7 @@ def test_full_disk_during_report_is_one_line(
 
     build = tmp_path / "copy"
     shutil.copytree(rendered, build, ignore=shutil.ignore_patterns("*.lock"))
-    before = {p: sha256_file(p) for p in build.rglob("*") if p.is_file() and p.suffix != ".lock"}
+    before = digests(build)
     monkeypatch.setattr(where, half_a_pdf if where.endswith("write_pdf") else no_space)
     for key, value in nnlab_env(data_dir, build).items():
         monkeypatch.setenv(key, value)
@@ -142,11 +279,8 @@ def test_full_disk_during_report_is_one_line(
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[-1].startswith("nnlab: error: disk full while writing")
     assert "Traceback" not in "\n".join(lines)
-    # Nothing half-written, nothing lost: every file is as it was, except an HTML edition
-    # written whole before the PDF failed.
-    for path, digest in before.items():
-        assert sha256_file(path) == digest or path.name == "index.html", path
-    assert not list(build.rglob("*.tmp"))
+    assert digests(build) == before  # nothing half-written, nothing lost, the old site whole
+    assert leftovers(build) == []
 
 
 def test_no_network_and_no_data_is_one_line(tmp_path):

@@ -509,27 +509,3 @@ def test_the_batchnorm_control_is_compared_on_test_error_with_the_same_seeds():
     base = {"window": (5, 30), "lab": 12.0, "lab_runs": 3, "control": 2.0, "control_runs": 2,
             "inference": None, "measured_runs": 0, "test_mae": found}  # fmt: skip
     assert "all ran 50 epochs" in " ".join(findings.gap_sentences(t, base))
-
-
-def test_an_edition_process_killed_by_a_signal_is_reported_as_killed(monkeypatch):
-    """The out-of-memory killer ends a process with SIGKILL: that is one line naming the signal
-    and what to do (exit code 2 through the CLI), not "a bug in nnlab"."""
-    import os
-    import signal
-
-    from nnlab.report import render
-
-    def killed(job, lang):
-        os.kill(os.getpid(), signal.SIGKILL if lang == "vi" else signal.SIGTERM)
-
-    monkeypatch.setattr(render, "_render_edition", killed)
-    with pytest.raises(NnlabError) as caught:
-        render._forked_editions(None, ["vi", "en"])
-    message = str(caught.value)
-    assert message == (
-        "the Vietnamese edition's process was killed by SIGKILL, most likely by the "
-        "out-of-memory killer; render one edition at a time (--lang vi) or free some memory, "
-        "then run it again"
-    )
-    assert "SIGTERM" in str(render._died("en", -signal.SIGTERM))
-    assert isinstance(render._died("en", 3), RuntimeError)  # no signal: still a bug

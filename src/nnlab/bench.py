@@ -165,10 +165,11 @@ def bench(build: Path, selection, report_config: dict, with_predict: bool, log=p
         _timed(stages, f"load {name}", lambda name=name: data.load(name, fetch=False, log=log))
     selection.require()
     shutil.rmtree(build / "cache" / "figures", ignore_errors=True)  # the caller holds the lock
+    command = f"nnlab bench --profile {profile}"
     cold = _timed(stages, "render (cold: all figures drawn)", lambda: make_report(
-        build, selection, ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
+        build, selection, ["vi", "en"], ["html", "pdf"], report_config, command, log))  # fmt: skip
     warm = _timed(stages, "render (warm: figures reused)", lambda: make_report(
-        build, selection, ["vi", "en"], ["html", "pdf"], report_config, log))  # fmt: skip
+        build, selection, ["vi", "en"], ["html", "pdf"], report_config, command, log))  # fmt: skip
     # TensorFlow from here on: the renders above fork one process per edition (render.py)
     device, peaks = device_peaks(devices.gpus(), provenance.cpu_info(), measured_peak)
     rows = _timed(

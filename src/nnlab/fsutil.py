@@ -1,6 +1,11 @@
 """Small file-system helpers: hashing, and durable atomic writes (write a temp file, fsync it,
 rename it into place, fsync the folder: a crash or power loss leaves the old file or the new
-one, never half of one)."""
+one, never half of one).
+
+Every temporary name nnlab writes is `.<final name>.nnlab-<pid>-<random>.<kind>` (`temp_prefix`,
+`LEFTOVER`): a killed writer's leftovers are told from a user's own files by that name and by
+their writer's process being gone (staging.recover_leftovers).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -18,6 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from nnlab.errors import NnlabError
+
+# A temp file ("tmp"), a folder being filled ("staging"), a folder moved aside ("old").
+LEFTOVER = re.compile(
+    r"\.(?P<name>.+)\.nnlab-(?P<pid>\d+)-[A-Za-z0-9_]+\.(?P<kind>tmp|staging|old)"
+)
+
+
+def temp_prefix(final: Path) -> str:
+    """The start of a temporary name for `final` (mkstemp/mkdtemp add the random part)."""
+    return f".{final.name}.nnlab-{os.getpid()}-"
 
 
 def sha256_file(path: Path) -> str:
@@ -39,7 +55,7 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -69,7 +85,7 @@ def fault_pause(stage: str) -> None:
             return
         os.write(claim, f"{os.getpid()}\n".encode())
         os.close(claim)
-    print(f"nnlab: paused at {stage}", file=sys.stderr, flush=True)
+    print(f"nnlab: paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
     time.sleep(60)
 
 
@@ -80,12 +96,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     a web server running as another user must be able to read the site.
     """
     ensure_dir(path.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         fsync_path(tmp)
         fault_pause(f"replace {path.name}")
         os.replace(tmp, path)
@@ -122,10 +138,16 @@ def atomic_copy(source: Path, target: Path) -> None:
     atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
 
 
-def remove_temp_files(folder: Path) -> None:
-    """Delete the temp files of writes a killed process left behind (call under the lock)."""
-    for leftover in folder.rglob(".*.tmp"):
-        leftover.unlink(missing_ok=True)
+def atomic_symlink(target: Path, link: Path) -> None:
+    """Make `link` point at `target` (relative to the link's folder), replacing what was there."""
+    tmp = link.with_name(f"{temp_prefix(link)}{os.urandom(4).hex()}.tmp")
+    try:
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+        fsync_path(link.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise NnlabError(describe_os_error(exc, link)) from exc
 
 
 def describe_os_error(exc: OSError, path: Path) -> str:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab import handmade, inference, metrics, runfiles, runs
+from nnlab import handmade, inference, metrics, runfiles, runs, samples
 from nnlab import labs as registry
 from nnlab.errors import NnlabError
 from nnlab.fsutil import atomic_copy, atomic_write_json, ensure_dir
 from nnlab.runfiles import GRADIENTS, read_history
+from nnlab.staging import staged_folder
 
 FROZEN_FILES = (runfiles.HISTORY, runfiles.PREDICTIONS, GRADIENTS)
 
@@ -86,21 +87,29 @@ def load_experiments(selection) -> dict[str, dict[str, list[RunResult]]]:
 
 
 def freeze(build: Path, selections: list, target: Path = runs.FROZEN_ROOT) -> list[Path]:
-    """Copy the selections' runs' small results (no model files) to `target`."""
-    copied = []
+    """Copy the selections' runs' small results (no model files) and the report's data samples
+    to `target`, beside what it holds. All or nothing: everything is checked first, then
+    written into a copy of `target` that is swapped in whole."""
     for selection in selections:
         selection.require(states=("done", "failed"))
-        for item in selection.plans:
-            copied.append(_freeze_run(item, selection.root, target))
-    samples = build / "samples"
-    if not samples.exists():
-        raise NnlabError(f"no samples in {samples}; render the report first (nnlab report)")
-    for file in samples.iterdir():
-        atomic_copy(file, ensure_dir(target / "samples") / file.name)
+    extracts = build / "samples"
+    if not samples.covers(samples.load(extracts), {}):
+        raise NnlabError(
+            f"no current data samples in {extracts}; render the report first (nnlab report "
+            f"--profile {selections[0].profile}), then freeze"
+        )
+    copied = []
+    with staged_folder(target, start_from_final=True) as staging:
+        for selection in selections:
+            for item in selection.plans:
+                _freeze_run(item, selection.root, staging)
+                copied.append(target / item.path.relative_to(selection.root))
+        for file in extracts.iterdir():
+            atomic_copy(file, ensure_dir(staging / "samples") / file.name)
     return copied
 
 
-def _freeze_run(item, root: Path, target: Path) -> Path:
+def _freeze_run(item, root: Path, target: Path) -> None:
     folder = item.path
     record = dict(item.status.record)
     out = ensure_dir(target / folder.relative_to(root))
@@ -111,4 +120,3 @@ def _freeze_run(item, root: Path, target: Path) -> Path:
     record["model_sha256"] = files.get(runfiles.MODEL)  # what handmade.json was priced with
     record["files"] = {k: v for k, v in files.items() if k in FROZEN_FILES}
     atomic_write_json(out / runs.RECORD, record)
-    return out

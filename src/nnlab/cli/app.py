@@ -7,9 +7,14 @@ from pathlib import Path
 
 import click
 
+from nnlab.errors import NnlabError
+
 
 def build_dir() -> Path:
-    return Path(os.environ.get("NNLAB_BUILD_DIR", "build"))
+    value = os.environ.get("NNLAB_BUILD_DIR", "build")
+    if not value.strip():  # Path("") is the current folder: the project's own files
+        raise NnlabError("NNLAB_BUILD_DIR is set but empty; name a folder, or unset it for ./build")
+    return Path(value)
 
 
 def emit(message: str) -> None:

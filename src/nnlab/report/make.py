@@ -7,11 +7,19 @@ from pathlib import Path
 from nnlab import config, metrics, pipeline, projectconfig, projectfiles, samples, verdicts
 from nnlab import labs as registry
 from nnlab.data import cache
-from nnlab.fsutil import atomic_copy, atomic_write_bytes, atomic_write_json, ensure_dir
+from nnlab.errors import NnlabError
+from nnlab.fsutil import (
+    atomic_symlink,
+    atomic_write_bytes,
+    atomic_write_json,
+    ensure_dir,
+)
 from nnlab.report import comparisons, findings, gap
 from nnlab.report import context as ctx
-from nnlab.report.render import build_meta, render
+from nnlab.report.i18n import LANGUAGES
+from nnlab.report.render import Paths, build_meta, render
 from nnlab.results import load_all, load_experiments, read_run
+from nnlab.staging import staged_folder
 
 VERDICTS = "verdicts.json"  # every comparison the report states, for a grader's script
 PROVENANCE = "provenance.json"  # the build's records, kept out of the published report
@@ -27,16 +35,31 @@ def gallery_indices(labs: list[ctx.Lab]) -> dict[str, list[int]]:
     return wanted
 
 
-def _samples_for(build: Path, source: str, labs: list[ctx.Lab], log) -> dict:
-    """The data extracts the report shows, from the same source as the runs."""
+def _samples_for(build: Path, selection, labs: list[ctx.Lab], log) -> dict:
+    """The data extracts the report shows (sample digits, galleries, reviews, districts), from
+    the same source as the runs. Without them the report would lose those parts: refused."""
     wanted = gallery_indices(labs)
-    if source == "frozen":
-        return samples.load(samples.FROZEN)
+    if selection.source == "frozen":
+        found = samples.load(samples.FROZEN)
+        lacking = [name for name in ctx.LABS if name not in found]
+        if lacking:
+            raise NnlabError(
+                f"{samples.FROZEN} lacks the data samples the report shows "
+                f"({', '.join(lacking)}); freeze them again from a rendered build: "
+                f"nnlab freeze --profile {selection.profile}"
+            )
+        return found
     found = samples.load(build / "samples")
-    data_cached = all(cache.read_meta(name, cache.data_dir()) for name in ctx.LABS)
-    if not samples.covers(found, wanted) and data_cached:
-        found = samples.load(samples.export(build, wanted, log=log))
-    return found
+    if samples.covers(found, wanted):
+        return found
+    uncached = [name for name in ctx.LABS if not cache.read_meta(name, cache.data_dir())]
+    if uncached:
+        raise NnlabError(
+            f"the report shows data samples (digits, reviews, districts) that {build / 'samples'} "
+            f"lacks, and {', '.join(uncached)} is not cached to take them from; fetch it first: "
+            f"nnlab data fetch {' '.join(uncached)}"
+        )
+    return samples.load(samples.export(build, wanted, log=log))
 
 
 def digit_lookup(found: dict) -> dict | None:
@@ -80,14 +103,14 @@ def precision_rows(build: Path, selection, labs: list[ctx.Lab]) -> list[dict]:
     return rows
 
 
-def _site_logo(build: Path, logo: str) -> str:
+def _site_logo(site: Path, logo: str) -> str:
     """The cover's logo, decoded and cleaned (projectfiles.image), written into the site (the
     PDF reads only files of the build); its URL from an edition's page, or "" for none."""
     if not logo:
         return ""
     cleaned = projectfiles.image(Path.cwd(), logo)
     name = "logo" + cleaned.suffix
-    atomic_write_bytes(ensure_dir(build / "site" / "assets") / name, cleaned.data)
+    atomic_write_bytes(ensure_dir(site / "assets") / name, cleaned.data)
     return f"../assets/{name}"
 
 
@@ -105,9 +128,13 @@ def cover_note(report_config: dict) -> str | None:
 
 
 def make_report(
-    build: Path, selection, langs: list[str], formats: list[str], report_config: dict, log=print,
-    experiments=None, equivalence_share: float = verdicts.EQUIVALENCE_SHARE,
+    build: Path, selection, langs: list[str], formats: list[str], report_config: dict,
+    command: str, log=print, experiments=None,
+    equivalence_share: float = verdicts.EQUIVALENCE_SHARE,
 ) -> dict:  # fmt: skip
+    """Render `langs` in `formats` from the selection's finished runs (`command`: what the
+    appendix shows). All or nothing: the site is written into a staging folder and swapped in
+    for build/site only when every part succeeded; build/report.<lang>.pdf then point into it."""
     # A preliminary report while runs are missing: from what is finished, with the rest named.
     waiting = comparisons.pending([selection, *([experiments] if experiments else [])])
     for item in selection.by_state("missing"):
@@ -118,7 +145,7 @@ def make_report(
     selection = selection.finished()
     found = load_all(selection)
     labs = ctx.build_labs(found)
-    sample_data = _samples_for(build, selection.source, labs, log)
+    sample_data = _samples_for(build, selection, labs, log)
     # Again with the training targets the extracts hold: a regressor's failure is judged
     # against them. The galleries above are the classifiers', which need none.
     labs = ctx.build_labs(found, ctx.training_targets(sample_data))
@@ -132,9 +159,8 @@ def make_report(
     note = cover_note(report_config)
     if note:
         log(note)
-    meta = build_meta(report_config, selection.profile, seeds)
+    meta = build_meta(report_config, selection.profile, seeds, command)
     meta["runs_source"] = selection.source
-    meta["logo_url"] = _site_logo(build, report_config["logo"])
     meta["precisions"] = sorted({item.settings.precision for item in selection.plans})
     if meta["precisions"] != ["float32"]:  # set the runs beside their float32 twins, if any
         meta["precision_rows"] = precision_rows(build, selection, labs)
@@ -172,6 +198,14 @@ def make_report(
             f"({'; '.join(to_come)}); the final one replaces it after: "
             f"{selection.finish_command()}"
         )
+    with staged_folder(build / "site") as site:
+        meta["logo_url"] = _site_logo(site, report_config["logo"])
+        timings = render(
+            build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
+            paths=Paths(build, site=site), log=log, experiments=shown, verdicts=records,
+            gaps={"boston": gap.boston_cnn(boston, shown)},
+        )  # fmt: skip
+    _link_pdfs(build, langs if "pdf" in formats else [])
     atomic_write_json(
         build / VERDICTS,
         comparisons.as_json(
@@ -181,13 +215,6 @@ def make_report(
         ),
     )
     atomic_write_json(build / PROVENANCE, provenance_record(meta, labs, shown))
-    timings = render(build, labs, langs, formats, meta, sample_data, digit_lookup(sample_data),
-                     log=log, experiments=shown, verdicts=records,
-                     gaps={"boston": gap.boston_cnn(boston, shown)})  # fmt: skip
-    for lang in langs:
-        pdf = build / f"report.{lang}.pdf"
-        if "pdf" in formats and pdf.exists():
-            atomic_copy(pdf, build / "site" / lang / pdf.name)  # downloadable from the site
     return timings
 
 
@@ -206,3 +233,14 @@ def provenance_record(meta: dict, labs: list, experiments: dict | None) -> dict:
         "data": ctx.data_sources(labs),
         "machines": ctx.training_machines(labs, trials)["groups"],
     }
+
+
+def _link_pdfs(build: Path, langs: list[str]) -> None:
+    """build/report.<lang>.pdf: a link to the edition's PDF in the site, so that it changes
+    with the site, at once; none for an edition the site does not hold."""
+    for lang in LANGUAGES:
+        link = build / f"report.{lang}.pdf"
+        if lang in langs:
+            atomic_symlink(Path("site") / lang / link.name, link)
+        else:
+            link.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Render the editions: the static site (build/site) and the PDFs (build/report.<lang>.pdf)."""
+"""Render the editions into a site folder (make.make_report stages it): the HTML pages and the
+PDFs (<site>/<lang>/report.<lang>.pdf)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,8 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing
-import shlex
-import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +26,9 @@ from nnlab.fsutil import (
     atomic_write_json,
     atomic_write_text,
     ensure_dir,
-    remove_temp_files,
     sha256_file,
 )
-from nnlab.report import contents, findings, listings, prose, references, theory, views
+from nnlab.report import contents, editions, findings, listings, prose, references, theory, views
 from nnlab.report import context as ctx
 from nnlab.report.assets import FigureStore
 from nnlab.report.i18n import Translator
@@ -43,9 +40,12 @@ ROOT = Path.cwd() if (Path.cwd() / "templates" / "report.html").exists() else _S
 
 
 class Paths:
-    def __init__(self, build: Path, root: Path = ROOT):
+    """Where a render reads and writes; `site`: the folder the site is written to (a staging
+    folder beside build/site, make.make_report), by default build/site itself."""
+
+    def __init__(self, build: Path, root: Path = ROOT, site: Path | None = None):
         self.build = build
-        self.site = build / "site"
+        self.site = site or build / "site"
         self.cache = build / "cache" / "figures"
         self.templates = root / "templates"
         self.content = root / "report" / "content"
@@ -181,7 +181,8 @@ def render(
     experiments: dict | None = None, verdicts: dict | None = None, gaps: dict | None = None,
 ) -> dict:  # fmt: skip
     """Write the requested editions, one process per language (`experiments`: the theory
-    experiments' runs, results.load_experiments, or None to show none).
+    experiments' runs, results.load_experiments, or None to show none). The pages link only
+    to the editions and formats rendered (`meta`'s "editions" and "formats").
 
     Returns {"stages": seconds by stage and language, "figures": seconds by "lang/figure" for
     the figures drawn (reused ones cost nothing)}."""
@@ -193,7 +194,7 @@ def render(
     ensure_dir(paths.site)
     for warning in prose.note_warnings(paths.notes, langs):
         log(warning)
-    remove_temp_files(paths.build)  # a killed render's half-done writes
+    meta = {**meta, "editions": langs, "formats": formats}
     job = EditionJob(build, labs, formats, meta, samples, test_images, paths, comparisons, log,
                      experiments, verdicts, gaps)  # fmt: skip
     # The editions are independent and WeasyPrint is single-threaded: one core each. Never
@@ -265,52 +266,7 @@ class EditionJob:
 
 
 def _forked_editions(job: EditionJob, langs: list[str]) -> list[dict]:
-    """One forked process per edition. The job reaches each child through the fork, so nothing
-    large is pickled; each child sends back its timings, or its error."""
-    context = multiprocessing.get_context("fork")
-    children = []
-    for lang in langs:
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_send_edition, args=(job, lang, sender))
-        child.start()
-        sender.close()
-        children.append((lang, child, receiver))
-    results = []
-    for lang, child, receiver in children:
-        try:
-            outcome = receiver.recv()
-        except EOFError:
-            outcome = None
-        child.join()
-        if outcome is None:
-            outcome = _died(lang, child.exitcode)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        results.append(outcome)
-    return results
-
-
-def _died(lang: str, exitcode: int) -> Exception:
-    """Why an edition's process sent nothing back. Killed by a signal is no bug in nnlab: on
-    Linux SIGKILL mostly comes from the out-of-memory killer. Any other end without an answer
-    is one (its exit code is all there is)."""
-    if exitcode < 0:
-        name = signal.Signals(-exitcode).name
-        likely = ", most likely by the out-of-memory killer" if name == "SIGKILL" else ""
-        return NnlabError(
-            f"the {EDITION_NAMES[lang]} edition's process was killed by {name}{likely}; "
-            f"render one edition at a time (--lang {lang}) or free some memory, then run it again"
-        )
-    return RuntimeError(f"the {lang} edition's process died (exit code {exitcode})")
-
-
-def _send_edition(job: EditionJob, lang: str, sender) -> None:
-    try:
-        sender.send(_render_edition(job, lang))
-    except NnlabError as exc:  # the user's input: one line, as in the parent
-        sender.send(exc)
-    except BaseException:  # a bug: its traceback travels with it
-        sender.send(RuntimeError(f"rendering the {lang} edition failed:\n{traceback.format_exc()}"))
+    return editions.forked(_render_edition, job, langs)
 
 
 # The editions as the progress lines name them (the CLI speaks English).
@@ -318,7 +274,7 @@ EDITION_NAMES = {"vi": "Vietnamese", "en": "English"}
 
 
 def _render_edition(job: EditionJob, lang: str) -> dict:
-    build, paths, formats, log = job.build, job.paths, job.formats, job.log
+    paths, formats, log = job.paths, job.formats, job.log
     steps = 1 + len(formats)
 
     def progress(step: int, doing: str) -> None:  # plain words: the stages' names are internal
@@ -343,7 +299,7 @@ def _render_edition(job: EditionJob, lang: str) -> dict:
         progress(steps, "writing the PDF")
         started = time.perf_counter()
         html = env.get_template("report.html").render(**in_medium(values, "pdf"))
-        write_pdf(html, paths.site / lang, paths, build / f"report.{lang}.pdf")
+        write_pdf(html, paths.site / lang, paths, paths.site / lang / f"report.{lang}.pdf")
         timings[f"pdf-{lang}"] = time.perf_counter() - started
     log(f"{EDITION_NAMES[lang]} edition: done ({store.generated} charts drawn, "
         f"{store.reused} kept from an earlier render)")  # fmt: skip
@@ -392,14 +348,14 @@ def write_pdf(html: str, base: Path, paths: Paths, target: Path) -> None:
     atomic_write(target, write)
 
 
-def build_meta(report_config: dict, profile: str, seeds: list[int]) -> dict:
+def build_meta(report_config: dict, profile: str, seeds: list[int], command: str) -> dict:
     """The cover's and appendix's facts: report.toml's [report] values (defaults filled in by
-    projectconfig) and this rendering's own."""
+    projectconfig) and this rendering's own (`command`: the one the appendix shows)."""
     return {
         **report_config,
         "profile": profile,
         "seeds": seeds,
         "date": report_config["date"] or dt.date.today().isoformat(),
-        "command": "nnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": command,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
