@@ -44,7 +44,7 @@ def test_build_renders_early_once_then_after_training_under_the_lock(monkeypatch
         on_finish(None, (500.0, 800.0))  # a second finished run: no second preliminary report
         return []
 
-    def render(request, lang, fmt):
+    def render(request, lang, fmt, command):
         steps.append(("render", request, lang, fmt, lock_is_held()))
 
     monkeypatch.setattr(pipeline, "train_missing", train_missing)
