@@ -67,4 +67,5 @@ def test_report_renders_the_request_under_the_lock(monkeypatch):
     rendered = []
     monkeypatch.setattr(reporting, "render", lambda *args: rendered.append((*args, lock_is_held())))
     assert run_main(["report", "--profile", "quick", "--seed", "7", "--lang", "vi"]) == 0
-    assert rendered == [(Request(profile="quick", seed=7), "vi", "all", True)]
+    command = "nnlab report --profile quick --seed 7"  # what provenance.json records
+    assert rendered == [(Request(profile="quick", seed=7), "vi", "all", command, True)]
