@@ -148,7 +148,8 @@ def learning_curves(
     if any(role == "failed" for runs in curves.values() for _, role in runs):
         handles.append(Line2D([], [], **CURVE_STYLES["failed"], ls=":"))
         labels.append(t("failed run"))
-    legend_below(fig, handles, labels)
+    # a phone's stacked panels are narrow: the legend goes on two rows instead of widening them
+    legend_below(fig, handles, labels, columns=3 if stacked and len(labels) > 4 else None)
     return to_svg(fig)
 
 
