@@ -26,8 +26,6 @@ MAX_PIXELS = 40_000_000  # checked from the header, before any pixel is decoded
 
 SVG = "http://www.w3.org/2000/svg"
 XHTML = "http://www.w3.org/1999/xhtml"
-ET.register_namespace("", SVG)  # written back as plain <svg>, not <ns0:svg>
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 # Elements that run code, embed another document, or change attributes while shown (a <set>
 # can turn a link into javascript:): dropped with everything inside them.
 ACTIVE = {"script", "foreignObject", "iframe", "embed", "object", "audio", "video", "handler",
@@ -147,4 +145,8 @@ def _clean_svg(name: str, data: bytes) -> bytes:
         for child in list(element):
             if _dropped(child):
                 element.remove(child)
+    # ElementTree's prefixes are global: another module may have taken "" since import, so the
+    # SVG namespace is claimed here, as it is written (plain <svg>, not <ns0:svg>)
+    ET.register_namespace("", SVG)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
